@@ -1,0 +1,268 @@
+package config
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+// cdkContext returns the context of the repository's cdk.json, so the tests
+// check the configuration users actually ship.
+func cdkContext(t *testing.T) Context {
+	t.Helper()
+	b, err := os.ReadFile("../cdk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct{ Context Context }
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	return f.Context
+}
+
+// withDev returns the cdk.json context with the dev block replaced by
+// block (JSON).
+func withDev(t *testing.T, block string) Context {
+	t.Helper()
+	ctx := cdkContext(t)
+	var v any
+	if err := json.Unmarshal([]byte(block), &v); err != nil {
+		t.Fatalf("bad test block %s: %v", block, err)
+	}
+	envs := ctx[KeyEnvironments].(map[string]any)
+	envs["dev"] = v
+	return ctx
+}
+
+const minimal = `{"region":"us-west-2","project":"data-pipeline","alarm_email_address":"a@example.com"%s}`
+
+func block(extra string) string {
+	if extra != "" {
+		extra = "," + extra
+	}
+	return strings.Replace(minimal, "%s", extra, 1)
+}
+
+func TestShippedEnvironmentsAreValid(t *testing.T) {
+	ctx := cdkContext(t)
+	for _, name := range ctx.Names() {
+		if _, err := Load(ctx, name); err != nil {
+			t.Errorf("cdk.json environment %s: %v", name, err)
+		}
+	}
+	if got := ctx.Names(); strings.Join(got, ",") != "dev,prod" {
+		t.Errorf("environments = %v, want dev and prod", got)
+	}
+}
+
+func TestSeedDefaults(t *testing.T) {
+	c, err := Load(withDev(t, block("")), "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct{ name, got, want string }{
+		{"environment", c.Environment.Environment, "dev"},
+		{"raw_bucket_name", c.RawBucketName, "data-pipeline-raw-dev"},
+		{"processed_bucket_name", c.ProcessedBucketName, "data-pipeline-processed-dev"},
+		{"curated_bucket_name", c.CuratedBucketName, "data-pipeline-curated-dev"},
+		{"data_catalog_database_name", c.DataCatalogDatabaseName, "data_pipeline_dev_catalog"},
+		{"athena_database_name", c.AthenaDatabaseName, "data_pipeline_dev_athena"},
+		{"athena_workgroup_name", c.AthenaWorkgroupName, "data-pipeline-dev-workgroup"},
+		{"worker_type", c.WorkerType, "G.1X"},
+		{"stream_mode", c.StreamMode, "provisioned"},
+		{"glue_version", c.GlueVersion, "5.0"},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s default = %q, want %q", ch.name, ch.got, ch.want)
+		}
+	}
+	ints := []struct {
+		name      string
+		got, want int
+	}{
+		{"shard_count", c.ShardCount, 2},
+		{"retention_period", c.RetentionPeriod, 24},
+		{"number_of_workers", c.NumberOfWorkers, 5},
+		{"firehose_buffer_seconds", c.FirehoseBufferSeconds, 900},
+		{"firehose_buffer_mb", c.FirehoseBufferMB, 128},
+		{"job_timeout_minutes", c.JobTimeoutMinutes, 120},
+		{"job_max_retries", Int(c.JobMaxRetries), 1},
+		{"log_retention_days", c.LogRetentionDays, 30},
+		{"lifecycle.raw_glacier_days", Int(c.Lifecycle.RawGlacierDays), 180},
+		{"lifecycle.raw_expiration_days", Int(c.Lifecycle.RawExpirationDays), 2555},
+		{"athena_bytes_scanned_cutoff_mb", c.AthenaBytesScannedCutoffMB, 10240},
+	}
+	for _, ch := range ints {
+		if ch.got != ch.want {
+			t.Errorf("%s default = %d, want %d", ch.name, ch.got, ch.want)
+		}
+	}
+	if !Bool(c.EnableCloudwatchAlarms) || !Bool(c.EnableCloudTrail) || Bool(c.EnableVPC) || Bool(c.EnableWAF) || !Bool(c.UseFlex) || c.IsProduction() {
+		t.Errorf("dev boolean defaults wrong: alarms=%v trail=%v vpc=%v waf=%v flex=%v prod=%v",
+			Bool(c.EnableCloudwatchAlarms), Bool(c.EnableCloudTrail), Bool(c.EnableVPC), Bool(c.EnableWAF), Bool(c.UseFlex), c.IsProduction())
+	}
+}
+
+func TestProductionDefaults(t *testing.T) {
+	c, err := Load(cdkContext(t), "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.IsProduction() || !Bool(c.EnableVPC) || !Bool(c.EnableWAF) || Bool(c.UseFlex) || c.LogRetentionDays != 365 {
+		t.Errorf("prod defaults wrong: prod=%v vpc=%v waf=%v flex=%v logs=%d",
+			c.IsProduction(), Bool(c.EnableVPC), Bool(c.EnableWAF), Bool(c.UseFlex), c.LogRetentionDays)
+	}
+	// The seed's prod values.
+	if c.ShardCount != 2 || c.NumberOfWorkers != 5 || c.RawBucketName != "data-pipeline-raw-prod" || c.AthenaWorkgroupName != "data-pipeline-prod-workgroup" {
+		t.Errorf("prod does not carry the seed's values: %+v", c.Environment)
+	}
+}
+
+// TestBadConfig: every rule a user can break, the key its message names and
+// a fragment of what it says is allowed.
+func TestBadConfig(t *testing.T) {
+	cases := []struct {
+		name  string
+		block string
+		want  []string // fragments that must all appear in the error
+	}{
+		{"typo in a key", block(`"shard_cont":3`), []string{`environments.dev.shard_cont: unknown key (did you mean "shard_count"?)`}},
+		{"missing region", `{"project":"data-pipeline","alarm_email_address":"a@example.com"}`, []string{"environments.dev.region: missing"}},
+		{"missing project", `{"region":"us-west-2","alarm_email_address":"a@example.com"}`, []string{"environments.dev.project: missing"}},
+		{"unknown region", block(`"region":"us-west-9"`), []string{`environments.dev.region: "us-west-9" is not an AWS region`}},
+		{"wrong type", block(`"shard_count":"two"`), []string{`environments.dev.shard_count: "two" is not a valid whole number`}},
+		{"shard count zero", block(`"shard_count":0`), []string{"environments.dev.shard_count: 0 is out of range: use 1..20000"}},
+		{"shard count above quota", block(`"region":"eu-central-1","shard_count":1001`), []string{"shard_count: 1001 is out of range: use 1..1000"}},
+		{"retention too short", block(`"retention_period":12`), []string{"environments.dev.retention_period: 12 hours is out of range", "24..8760"}},
+		{"retention too long", block(`"retention_period":9000`), []string{"retention_period: 9000 hours"}},
+		{"unknown worker type", block(`"worker_type":"G.9X"`), []string{`environments.dev.worker_type: "G.9X" is not a Glue worker type`, "G.1X"}},
+		{"too many workers", block(`"worker_type":"G.2X","number_of_workers":150`), []string{"environments.dev.number_of_workers: 150 is out of range for worker type G.2X: use 2..149"}},
+		{"too few workers", block(`"number_of_workers":1`), []string{"number_of_workers: 1 is out of range"}},
+		{"bad email", block(`"alarm_email_address":"alerts-at-example"`), []string{`environments.dev.alarm_email_address: "alerts-at-example" is not an email address`}},
+		{"bucket too long", block(`"raw_bucket_name":"`+strings.Repeat("a", 64)+`"`), []string{"environments.dev.raw_bucket_name:", "it has 64 characters, S3 takes 3..63"}},
+		{"bucket uppercase", block(`"curated_bucket_name":"Data_Lake"`), []string{`environments.dev.curated_bucket_name: "Data_Lake" is not a valid S3 bucket name`}},
+		{"bucket as ip", block(`"processed_bucket_name":"192.168.1.1"`), []string{"processed_bucket_name", "IP address"}},
+		{"bucket names equal", block(`"raw_bucket_name":"same-name","processed_bucket_name":"same-name"`), []string{"must differ"}},
+		{"project yields bad bucket", block(`"project":"Data Pipeline"`), []string{`environments.dev.project: "Data Pipeline" is not allowed`}},
+		{"athena database with hyphen", block(`"athena_database_name":"data-pipeline-dev"`), []string{`environments.dev.athena_database_name: "data-pipeline-dev" is not allowed`, "lowercase letters, digits and underscores"}},
+		{"catalog database uppercase", block(`"data_catalog_database_name":"Catalog"`), []string{`data_catalog_database_name: "Catalog" is not allowed`}},
+		{"workgroup with space", block(`"athena_workgroup_name":"my workgroup"`), []string{`environments.dev.athena_workgroup_name: "my workgroup" is not allowed`}},
+		{"stream mode", block(`"stream_mode":"serverless"`), []string{`environments.dev.stream_mode: "serverless" is not allowed`}},
+		{"destroy in prod", block(`"environment":"prod","allow_destroy":true`), []string{"environments.dev.allow_destroy: true is refused for a production environment"}},
+		{"classification", block(`"raw_classification":"secret"`), []string{`environments.dev.raw_classification: "secret" is not allowed`}},
+		{"lifecycle order", block(`"lifecycle":{"raw_intelligent_tiering_days":60,"raw_glacier_days":30}`), []string{"environments.dev.lifecycle.raw_glacier_days: 30 must be later than raw_intelligent_tiering_days (60)"}},
+		{"lifecycle glacier minimum", block(`"lifecycle":{"raw_glacier_days":100,"raw_expiration_days":150}`), []string{"environments.dev.lifecycle.raw_expiration_days: 150 is less than 90 days after raw_glacier_days (100)"}},
+		{"lifecycle negative", block(`"lifecycle":{"processed_intelligent_tiering_days":-1}`), []string{"lifecycle.processed_intelligent_tiering_days: -1 is negative"}},
+		{"lifecycle typo", block(`"lifecycle":{"raw_glacer_days":100}`), []string{`environments.dev.lifecycle.raw_glacer_days: unknown key (did you mean "raw_glacier_days"?)`}},
+		{"lifecycle zero expiry", block(`"lifecycle":{"athena_results_expiration_days":0}`), []string{"lifecycle.athena_results_expiration_days: 0 is not allowed"}},
+		{"vpc cidr", block(`"vpc_cidr":"10.0.0.0/8"`), []string{`environments.dev.vpc_cidr: "10.0.0.0/8" has a /8 prefix`}},
+		{"buffer too small", block(`"firehose_buffer_mb":5`), []string{"environments.dev.firehose_buffer_mb: 5 is out of range: use 64..128"}},
+		{"buffer interval", block(`"firehose_buffer_seconds":1000`), []string{"firehose_buffer_seconds: 1000 is out of range"}},
+		{"flex with big workers", block(`"worker_type":"G.4X","use_flex":true`), []string{`environments.dev.use_flex: true needs worker_type G.1X or G.2X`}},
+		{"glue version", block(`"glue_version":"4.0"`), []string{`environments.dev.glue_version: "4.0" is not supported`}},
+		{"schedule", block(`"etl_schedule":"daily"`), []string{`environments.dev.etl_schedule: "daily" is not a schedule expression`}},
+		{"log retention", block(`"log_retention_days":10`), []string{"environments.dev.log_retention_days: 10 is not a CloudWatch Logs retention"}},
+		{"athena cutoff", block(`"athena_bytes_scanned_cutoff_mb":5`), []string{"athena_bytes_scanned_cutoff_mb: 5 is below Athena's minimum"}},
+		{"account", block(`"account":"12345"`), []string{`environments.dev.account: "12345" is not an AWS account id`}},
+		{"recorder without rules", block(`"create_config_recorder":true`), []string{"create_config_recorder: true needs enable_config_rules"}},
+		{"not an object", `[1,2]`, []string{"environments.dev: must be a JSON object"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(withDev(t, tc.block), "dev")
+			if err == nil {
+				t.Fatalf("no error for %s", tc.block)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not contain %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestAllProblemsAtOnce(t *testing.T) {
+	_, err := Load(withDev(t, block(`"shard_count":0,"retention_period":1,"worker_type":"X","alarm_email_address":"nope","typo":1`)), "dev")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	// The typo is reported on its own first (values are unreliable until the
+	// keys decode); fix it and the rest are all listed together.
+	if !strings.Contains(err.Error(), "typo: unknown key") {
+		t.Fatalf("typo not reported: %v", err)
+	}
+	_, err = Load(withDev(t, block(`"shard_count":0,"retention_period":1,"worker_type":"X","alarm_email_address":"nope"`)), "dev")
+	if got := len(err.(*Error).Problems); got != 4 {
+		t.Errorf("got %d problems, want 4:\n%v", got, err)
+	}
+}
+
+func TestUnknownEnvironment(t *testing.T) {
+	_, err := Load(cdkContext(t), "stage")
+	if err == nil || !strings.Contains(err.Error(), `env: "stage" is not declared in context.environments: use one of dev, prod`) {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestBadDatasets(t *testing.T) {
+	cases := []struct{ name, datasets, want string }{
+		{"unknown type", `[{"name":"a","event_time_field":"t","key":["id"],"columns":[{"name":"id","type":"string","required":true},{"name":"t","type":"datetime","required":true}]}]`,
+			`datasets[0].columns[1].type: "datetime" is not a supported type`},
+		{"event time not a column", `[{"name":"a","event_time_field":"ts","key":["id"],"columns":[{"name":"id","type":"string","required":true}]}]`,
+			`datasets[0].event_time_field: "ts" is not one of the declared columns (id)`},
+		{"key optional", `[{"name":"a","event_time_field":"t","key":["id"],"columns":[{"name":"id","type":"string"},{"name":"t","type":"timestamp","required":true}]}]`,
+			`datasets[0].key[0]: "id" must be a required column`},
+		{"bad name", `[{"name":"Click-Stream","event_time_field":"t","key":["t"],"columns":[{"name":"t","type":"timestamp","required":true}]}]`,
+			`datasets[0].name: "Click-Stream" is not a valid dataset name`},
+		{"reserved column", `[{"name":"a","event_time_field":"dt","key":["dt"],"columns":[{"name":"dt","type":"date","required":true}]}]`,
+			`datasets[0].columns[0].name: "dt" is reserved`},
+		{"unknown key", `[{"name":"a","event_time":"t","event_time_field":"t","key":["t"],"columns":[{"name":"t","type":"timestamp","required":true}]}]`,
+			`datasets[0].event_time: unknown key`},
+		{"range on string", `[{"name":"a","event_time_field":"t","key":["t"],"columns":[{"name":"t","type":"timestamp","required":true},{"name":"s","type":"string","min":1}]}]`,
+			`datasets[0].columns[1].min/max: is set on a string column`},
+		{"empty", `[]`, "datasets: is empty"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := cdkContext(t)
+			var v any
+			if err := json.Unmarshal([]byte(tc.datasets), &v); err != nil {
+				t.Fatal(err)
+			}
+			ctx[KeyDatasets] = v
+			delete(ctx, KeyJoins)
+			_, err := Load(ctx, "dev")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("want %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
+
+func TestBadJoin(t *testing.T) {
+	ctx := cdkContext(t)
+	var v any
+	_ = json.Unmarshal([]byte(`[{"name":"x","datasets":["clickstream","nope"],"on":["customer_id"]},{"name":"y","datasets":["clickstream","orders"],"on":["event_type"]}]`), &v)
+	ctx[KeyJoins] = v
+	_, err := Load(ctx, "dev")
+	for _, w := range []string{`joins[0].datasets[1]: "nope" is not a declared dataset`, `joins[1].on: "event_type" is not a string column of dataset "orders"`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("want %q in %v", w, err)
+		}
+	}
+}
+
+func TestLoadAllReportsEveryEnvironment(t *testing.T) {
+	ctx := cdkContext(t)
+	envs := ctx[KeyEnvironments].(map[string]any)
+	envs["dev"].(map[string]any)["shard_count"] = 0.0
+	envs["prod"].(map[string]any)["retention_period"] = 1.0
+	_, err := LoadAll(ctx, []string{"dev", "prod"})
+	if err == nil || !strings.Contains(err.Error(), "environments.dev.shard_count") || !strings.Contains(err.Error(), "environments.prod.retention_period") {
+		t.Errorf("got %v", err)
+	}
+}

@@ -1,0 +1,170 @@
+package config
+
+// Environment is one block of the `environments` context key in cdk.json.
+// JSON keys are the seed's Terraform variable names plus our extensions.
+// A zero value means "the documented default"; Load applies the defaults
+// and validates the result, so code that receives an Environment can trust
+// every field.
+type Environment struct {
+	// Name is the key of the block in `environments` (what `-c env=NAME`
+	// selects). Not a JSON key.
+	Name string `json:"-"`
+
+	// --- the seed's variables ---
+
+	// Region is the AWS region to deploy to. Required.
+	Region string `json:"region"`
+	// Environment names the environment in resource names and tags.
+	// Default: the block's key.
+	Environment string `json:"environment"`
+	// Project prefixes every name. Required: 3-20 lowercase letters,
+	// digits and hyphens.
+	Project string `json:"project"`
+	// RawBucketName default: ${project}-raw-${environment}.
+	RawBucketName string `json:"raw_bucket_name"`
+	// ProcessedBucketName default: ${project}-processed-${environment}.
+	ProcessedBucketName string `json:"processed_bucket_name"`
+	// CuratedBucketName default: ${project}-curated-${environment}.
+	CuratedBucketName string `json:"curated_bucket_name"`
+	// ShardCount is the number of Kinesis shards in provisioned mode.
+	// Default: 2. Ignored when StreamMode is on_demand.
+	ShardCount int `json:"shard_count"`
+	// RetentionPeriod is the Kinesis retention in hours. Default: 24.
+	RetentionPeriod int `json:"retention_period"`
+	// WorkerType is the Glue worker type. Default: G.1X.
+	WorkerType string `json:"worker_type"`
+	// NumberOfWorkers is the Glue worker count (the maximum with auto
+	// scaling). Default: 5.
+	NumberOfWorkers int `json:"number_of_workers"`
+	// DataCatalogDatabaseName default: ${project}_${environment}_catalog
+	// with hyphens turned into underscores.
+	DataCatalogDatabaseName string `json:"data_catalog_database_name"`
+	// AthenaDatabaseName default: ${project}_${environment}_athena with
+	// hyphens turned into underscores.
+	AthenaDatabaseName string `json:"athena_database_name"`
+	// AthenaWorkgroupName default: ${project}-${environment}-workgroup.
+	AthenaWorkgroupName string `json:"athena_workgroup_name"`
+	// EnableCloudwatchAlarms creates the alarms. Default: true.
+	EnableCloudwatchAlarms *bool `json:"enable_cloudwatch_alarms"`
+	// AlarmEmailAddress receives the alarm topic's email. Required when
+	// alarms are enabled.
+	AlarmEmailAddress string `json:"alarm_email_address"`
+
+	// --- our extensions ---
+
+	// Account pins the AWS account (12 digits). Default: the account of the
+	// CLI credentials (sandbox); required for pipeline stages.
+	Account string `json:"account"`
+	// Owner and CostCenter become tags on every resource.
+	// Default: "data-platform" and "unassigned".
+	Owner      string `json:"owner"`
+	CostCenter string `json:"cost_center"`
+	// AllowDestroy lets `cdk destroy` delete data buckets and keys. It also
+	// needs `-c confirm_destroy=<environment>` on the command line and is
+	// refused for production environments. Default: false.
+	AllowDestroy bool `json:"allow_destroy"`
+	// Production marks an environment whose data is never destroyed and that
+	// gets the safer defaults (VPC, WAF, no Flex, longer log retention).
+	// Default: true when environment is "prod" or "production".
+	Production *bool `json:"production"`
+
+	// Data classification tags per zone. Defaults: raw confidential,
+	// processed confidential, curated internal.
+	RawClassification       string `json:"raw_classification"`
+	ProcessedClassification string `json:"processed_classification"`
+	CuratedClassification   string `json:"curated_classification"`
+
+	// Lifecycle in days (see Lifecycle for defaults and rules).
+	Lifecycle Lifecycle `json:"lifecycle"`
+
+	// EnableVPC creates the private network for jobs and replication.
+	// Default: true in production, false otherwise.
+	EnableVPC *bool `json:"enable_vpc"`
+	// VpcCidr is the VPC's address range. Default: 10.40.0.0/16.
+	VpcCidr string `json:"vpc_cidr"`
+
+	// StreamMode is "provisioned" (uses shard_count) or "on_demand".
+	// Default: provisioned.
+	StreamMode string `json:"stream_mode"`
+	// FirehoseBufferSeconds and FirehoseBufferMB decide when Firehose writes
+	// an object: large buffers make the large files the seed asks for.
+	// Defaults: 900 s and 128 MiB (the maxima).
+	FirehoseBufferSeconds int `json:"firehose_buffer_seconds"`
+	FirehoseBufferMB      int `json:"firehose_buffer_mb"`
+
+	// API throttling: steady-state requests/s and burst. Defaults: 100, 200.
+	ApiRateLimit  int `json:"api_rate_limit"`
+	ApiBurstLimit int `json:"api_burst_limit"`
+	// EnableWAF attaches a WAF web ACL to the API. Default: true in production.
+	EnableWAF *bool `json:"enable_waf"`
+
+	// Glue job settings.
+	// GlueVersion default: 5.0.
+	GlueVersion string `json:"glue_version"`
+	// JobTimeoutMinutes default: 120 (never Glue's 48-hour default).
+	JobTimeoutMinutes int `json:"job_timeout_minutes"`
+	// JobMaxRetries default: 1.
+	JobMaxRetries *int `json:"job_max_retries"`
+	// UseFlex runs jobs on Flex capacity. Default: true outside production.
+	UseFlex *bool `json:"use_flex"`
+	// EtlSchedule and CrawlerSchedule are EventBridge cron/rate expressions.
+	// Defaults: cron(0 2 * * ? *) and cron(0 1 * * ? *).
+	EtlSchedule     string `json:"etl_schedule"`
+	CrawlerSchedule string `json:"crawler_schedule"`
+	// EnableEMR creates the EMR Serverless application. Default: false.
+	EnableEMR bool `json:"enable_emr"`
+
+	// AthenaBytesScannedCutoffMB stops a query that scans more. Default:
+	// 10240 (10 GiB). Athena's minimum is 10 MB.
+	AthenaBytesScannedCutoffMB int `json:"athena_bytes_scanned_cutoff_mb"`
+
+	// LogRetentionDays for every log group. Default: 365 in production,
+	// 30 otherwise. Must be a value CloudWatch Logs accepts.
+	LogRetentionDays int `json:"log_retention_days"`
+	// MonthlyBudgetUsd is the AWS Budgets monthly cost limit. Default: 100.
+	MonthlyBudgetUsd int `json:"monthly_budget_usd"`
+	// EnableCloudTrail creates a trail with S3 data events. Default: true.
+	EnableCloudTrail *bool `json:"enable_cloudtrail"`
+	// EnableConfigRules creates AWS Config managed rules. Default: false
+	// (they need a recorder, one per account and region).
+	EnableConfigRules bool `json:"enable_config_rules"`
+	// CreateConfigRecorder also creates that recorder. Default: false.
+	CreateConfigRecorder bool `json:"create_config_recorder"`
+}
+
+// Lifecycle is the `lifecycle` block: days after creation (or after an
+// object became noncurrent) for each transition and expiry.
+type Lifecycle struct {
+	// RawIntelligentTieringDays moves raw objects to Intelligent-Tiering.
+	// Default: 30 (ETL reads new raw data within days).
+	RawIntelligentTieringDays *int `json:"raw_intelligent_tiering_days"`
+	// RawGlacierDays moves raw objects to Glacier Flexible Retrieval.
+	// Default: 180. 0 disables the transition.
+	RawGlacierDays *int `json:"raw_glacier_days"`
+	// RawExpirationDays deletes raw objects. Default: 2555 (7 years).
+	// 0 keeps them forever.
+	RawExpirationDays *int `json:"raw_expiration_days"`
+	// ProcessedIntelligentTieringDays and CuratedIntelligentTieringDays
+	// move those zones to Intelligent-Tiering. Default: 0 (at once).
+	ProcessedIntelligentTieringDays *int `json:"processed_intelligent_tiering_days"`
+	CuratedIntelligentTieringDays   *int `json:"curated_intelligent_tiering_days"`
+	// NoncurrentVersionExpirationDays deletes overwritten/deleted versions.
+	// Default: 90.
+	NoncurrentVersionExpirationDays *int `json:"noncurrent_version_expiration_days"`
+	// AbortIncompleteMultipartUploadDays default: 7.
+	AbortIncompleteMultipartUploadDays *int `json:"abort_incomplete_multipart_upload_days"`
+	// AccessLogExpirationDays default: 90. AthenaResultsExpirationDays
+	// default: 30.
+	AccessLogExpirationDays     *int `json:"access_log_expiration_days"`
+	AthenaResultsExpirationDays *int `json:"athena_results_expiration_days"`
+}
+
+// Bool and Int read an optional value; the defaults are applied in
+// applyDefaults so after Load they are never nil.
+func Bool(b *bool) bool { return b != nil && *b }
+func Int(i *int) int {
+	if i == nil {
+		return 0
+	}
+	return *i
+}

@@ -1,0 +1,228 @@
+// Package dataset is the declaration of one data source of the lake: its
+// columns and types, the field that carries event time, the key that
+// identifies a record, its classification and its quality rules.
+//
+// One declaration drives the record validator (Lambda), the Glue tables,
+// the ETL job arguments, the data quality rulesets, the named queries and
+// the freshness alarms. The package is plain Go (no CDK) so the Lambda can
+// import it without pulling in jsii.
+package dataset
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Type is a column type. The names are the Glue/Athena (Hive) type names,
+// so a declaration maps one to one onto a catalog column.
+type Type string
+
+// Column types a dataset may declare.
+const (
+	String    Type = "string"
+	Bigint    Type = "bigint"
+	Double    Type = "double"
+	Boolean   Type = "boolean"
+	Timestamp Type = "timestamp" // RFC 3339 in JSON records
+	Date      Type = "date"      // YYYY-MM-DD in JSON records
+)
+
+// Types lists every allowed Type, in the order error messages show them.
+var Types = []Type{String, Bigint, Double, Boolean, Timestamp, Date}
+
+// Numeric reports whether values of the type can be summed and range-checked.
+func (t Type) Numeric() bool { return t == Bigint || t == Double }
+
+// Column is one field of a record.
+type Column struct {
+	Name string `json:"name"`
+	Type Type   `json:"type"`
+	// Required columns must be present and non-null in every record.
+	// Default: false.
+	Required bool `json:"required,omitempty"`
+	// Allowed restricts a string column to a closed set of values.
+	// Default: any value.
+	Allowed []string `json:"allowed,omitempty"`
+	// Min and Max bound a numeric column (inclusive). Default: unbounded.
+	Min *float64 `json:"min,omitempty"`
+	Max *float64 `json:"max,omitempty"`
+	// Description ends up as the Glue column comment.
+	Description string `json:"description,omitempty"`
+}
+
+// Spec is the declaration of one dataset.
+type Spec struct {
+	// Name is the value of the `source=` partition in the raw zone, the
+	// folder in the processed and curated zones and the table name prefix.
+	// Lowercase letters, digits and underscores, starting with a letter.
+	Name string `json:"name"`
+	// Description ends up as the Glue table description.
+	Description string `json:"description,omitempty"`
+	// Classification tags the dataset's tables (public, internal,
+	// confidential, restricted). Default: confidential.
+	Classification string `json:"classification,omitempty"`
+	// EventTimeField names the timestamp or date column that decides the
+	// `dt=` partition of a record.
+	EventTimeField string `json:"event_time_field"`
+	// Key lists the columns that identify a record; the ETL keeps the latest
+	// record (by event time) per key.
+	Key []string `json:"key"`
+	// GroupBy lists string columns the curated daily aggregate is grouped by
+	// besides the date. Default: none (one row per day).
+	GroupBy []string `json:"group_by,omitempty"`
+	// FreshnessHours is how long the dataset may go without a new curated
+	// partition before the freshness alarm fires. Default: 26 (a daily
+	// feed plus two hours of slack).
+	FreshnessHours int      `json:"freshness_hours,omitempty"`
+	Columns        []Column `json:"columns"`
+}
+
+// Classifications lists the allowed values of Spec.Classification.
+var Classifications = []string{"public", "internal", "confidential", "restricted"}
+
+// DefaultClassification and DefaultFreshnessHours are applied by WithDefaults.
+const (
+	DefaultClassification = "confidential"
+	DefaultFreshnessHours = 26
+)
+
+// WithDefaults returns a copy of s with the documented defaults applied.
+func (s Spec) WithDefaults() Spec {
+	if s.Classification == "" {
+		s.Classification = DefaultClassification
+	}
+	if s.FreshnessHours == 0 {
+		s.FreshnessHours = DefaultFreshnessHours
+	}
+	return s
+}
+
+// Column returns the named column and whether it exists.
+func (s Spec) Column(name string) (Column, bool) {
+	for _, c := range s.Columns {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Column{}, false
+}
+
+// NumericColumns returns the bigint and double columns, in declaration order.
+func (s Spec) NumericColumns() []Column {
+	var out []Column
+	for _, c := range s.Columns {
+		if c.Type.Numeric() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+var identifier = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+// Problems returns every problem of the declaration, each naming the field
+// (prefixed with path, e.g. `datasets[0]`), the bad value and what is
+// allowed. An empty result means the declaration is valid.
+func (s Spec) Problems(path string) []string {
+	var p []string
+	add := func(field, format string, args ...any) {
+		p = append(p, fmt.Sprintf("%s.%s: "+format, append([]any{path, field}, args...)...))
+	}
+	if !identifier.MatchString(s.Name) {
+		add("name", "%q is not a valid dataset name: use 1-64 lowercase letters, digits and underscores, starting with a letter", s.Name)
+	}
+	if s.Classification != "" && !slices.Contains(Classifications, s.Classification) {
+		add("classification", "%q is not allowed: use one of %s", s.Classification, strings.Join(Classifications, ", "))
+	}
+	if s.FreshnessHours < 0 || s.FreshnessHours > 24*31 {
+		add("freshness_hours", "%d is out of range: use 1..744 hours (0 or absent means %d)", s.FreshnessHours, DefaultFreshnessHours)
+	}
+	if len(s.Columns) == 0 {
+		add("columns", "is empty: declare at least the key and the event-time column")
+	}
+	seen := map[string]bool{}
+	for i, c := range s.Columns {
+		cp := fmt.Sprintf("columns[%d]", i)
+		if !identifier.MatchString(c.Name) {
+			add(cp+".name", "%q is not a valid column name: use 1-64 lowercase letters, digits and underscores, starting with a letter", c.Name)
+		}
+		if c.Name == "dt" || c.Name == "source" {
+			add(cp+".name", "%q is reserved for the partition columns dt and source", c.Name)
+		}
+		if seen[c.Name] {
+			add(cp+".name", "%q is declared twice", c.Name)
+		}
+		seen[c.Name] = true
+		if !slices.Contains(Types, c.Type) {
+			add(cp+".type", "%q is not a supported type: use one of %s", c.Type, typeList())
+		}
+		if len(c.Allowed) > 0 && c.Type != String {
+			add(cp+".allowed", "is set on a %s column: allowed values apply to string columns only", c.Type)
+		}
+		if (c.Min != nil || c.Max != nil) && !c.Type.Numeric() {
+			add(cp+".min/max", "is set on a %s column: ranges apply to bigint and double columns only", c.Type)
+		}
+		if c.Min != nil && c.Max != nil && *c.Min > *c.Max {
+			add(cp+".min", "%v is greater than max %v", *c.Min, *c.Max)
+		}
+	}
+	if et, ok := s.Column(s.EventTimeField); !ok {
+		add("event_time_field", "%q is not one of the declared columns (%s)", s.EventTimeField, strings.Join(s.columnNames(), ", "))
+	} else {
+		if et.Type != Timestamp && et.Type != Date {
+			add("event_time_field", "%q is a %s column: the event time must be a timestamp or date column", s.EventTimeField, et.Type)
+		}
+		if !et.Required {
+			add("event_time_field", "%q must be a required column: every record needs an event time to be partitioned", s.EventTimeField)
+		}
+	}
+	if len(s.Key) == 0 {
+		add("key", "is empty: name the column(s) that identify a record, used for de-duplication")
+	}
+	for i, k := range s.Key {
+		if c, ok := s.Column(k); !ok {
+			add(fmt.Sprintf("key[%d]", i), "%q is not one of the declared columns (%s)", k, strings.Join(s.columnNames(), ", "))
+		} else if !c.Required {
+			add(fmt.Sprintf("key[%d]", i), "%q must be a required column: a key column cannot be null", k)
+		}
+	}
+	for i, g := range s.GroupBy {
+		if c, ok := s.Column(g); !ok {
+			add(fmt.Sprintf("group_by[%d]", i), "%q is not one of the declared columns (%s)", g, strings.Join(s.columnNames(), ", "))
+		} else if c.Type != String {
+			add(fmt.Sprintf("group_by[%d]", i), "%q is a %s column: group by string columns only", g, c.Type)
+		}
+	}
+	return p
+}
+
+func (s Spec) columnNames() []string {
+	names := make([]string, 0, len(s.Columns))
+	for _, c := range s.Columns {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+// RequiredColumns returns the names of the required columns, sorted.
+func (s Spec) RequiredColumns() []string {
+	var out []string
+	for _, c := range s.Columns {
+		if c.Required {
+			out = append(out, c.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func typeList() string {
+	s := make([]string, len(Types))
+	for i, t := range Types {
+		s[i] = string(t)
+	}
+	return strings.Join(s, ", ")
+}

@@ -142,7 +142,7 @@ func TestBadConfig(t *testing.T) {
 		{"too many workers", block(`"worker_type":"G.2X","number_of_workers":150`), []string{"environments.dev.number_of_workers: 150 is out of range for worker type G.2X: use 2..149"}},
 		{"too few workers", block(`"number_of_workers":1`), []string{"number_of_workers: 1 is out of range"}},
 		{"bad email", block(`"alarm_email_address":"alerts-at-example"`), []string{`environments.dev.alarm_email_address: "alerts-at-example" is not an email address`}},
-		{"bucket too long", block(`"raw_bucket_name":"`+strings.Repeat("a", 64)+`"`), []string{"environments.dev.raw_bucket_name:", "it has 64 characters, S3 takes 3..63"}},
+		{"bucket too long", block(`"raw_bucket_name":"` + strings.Repeat("a", 64) + `"`), []string{"environments.dev.raw_bucket_name:", "it has 64 characters, S3 takes 3..63"}},
 		{"bucket uppercase", block(`"curated_bucket_name":"Data_Lake"`), []string{`environments.dev.curated_bucket_name: "Data_Lake" is not a valid S3 bucket name`}},
 		{"bucket as ip", block(`"processed_bucket_name":"192.168.1.1"`), []string{"processed_bucket_name", "IP address"}},
 		{"bucket names equal", block(`"raw_bucket_name":"same-name","processed_bucket_name":"same-name"`), []string{"must differ"}},

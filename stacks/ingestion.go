@@ -1,0 +1,166 @@
+package stacks
+
+import (
+	"encoding/json"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesisfirehose"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/config"
+	"github.com/example/datalake/constructs/compliance"
+	"github.com/example/datalake/constructs/gofunction"
+)
+
+// IngestionProps configure the ingestion stack.
+type IngestionProps struct {
+	StackProps awscdk.StackProps
+	Config     *config.Config
+	Storage    *Storage
+	// Destroy lets `cdk destroy` delete the stream and log groups.
+	// Default: false (retain).
+	Destroy bool
+	// SmokeTestAccount may assume the smoke-test role (the pipeline's
+	// account). Default: "" (no role).
+	SmokeTestAccount string
+}
+
+// Ingestion owns the path from producers to the raw zone.
+type Ingestion struct {
+	Stack          awscdk.Stack
+	Stream         awskinesis.IStream
+	DeliveryStream awskinesisfirehose.IDeliveryStream
+	// Validator is the Firehose processor that checks records against
+	// their dataset declaration.
+	Validator awslambda.IFunction
+	// Outputs the pipeline's smoke test reads (role output only in
+	// pipeline mode).
+	StreamNameOutput, SmokeTestRoleOutput awscdk.CfnOutput
+}
+
+// Raw zone layout written by Firehose. The partition keys come from the
+// validator; the error prefix keeps Firehose's failure type
+// (processing-failed, S3 delivery failures, ...).
+const (
+	RawDataPrefix  = "source=!{partitionKeyFromLambda:source}/dt=!{partitionKeyFromLambda:dt}/"
+	RawErrorPrefix = "errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/"
+	// ValidatorMetricsNamespace holds RecordsAccepted/RecordsRejected.
+	ValidatorMetricsNamespace = "DataLake/Ingestion"
+)
+
+// NewIngestion builds the ingestion stack.
+func NewIngestion(scope constructs.Construct, id string, props IngestionProps) *Ingestion {
+	cfg, st := props.Config, props.Storage
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	in := &Ingestion{Stack: stack}
+	removal := awscdk.RemovalPolicy_RETAIN
+	if props.Destroy {
+		removal = awscdk.RemovalPolicy_DESTROY
+	}
+
+	streamProps := &awskinesis.StreamProps{
+		RetentionPeriod: awscdk.Duration_Hours(jsii.Number(float64(cfg.RetentionPeriod))),
+		Encryption:      awskinesis.StreamEncryption_KMS,
+		EncryptionKey:   st.Key,
+		RemovalPolicy:   removal,
+	}
+	if cfg.StreamMode == config.StreamOnDemand {
+		streamProps.StreamMode = awskinesis.StreamMode_ON_DEMAND
+	} else {
+		streamProps.StreamMode = awskinesis.StreamMode_PROVISIONED
+		streamProps.ShardCount = jsii.Number(float64(cfg.ShardCount))
+	}
+	stream := awskinesis.NewStream(stack, jsii.String("Stream"), streamProps)
+	in.Stream = stream
+
+	datasets, err := json.Marshal(cfg.Datasets)
+	if err != nil {
+		panic(err)
+	}
+	validator := gofunction.New(stack, "Validator", gofunction.Props{
+		ModuleDir: repoRoot(), Package: "./functions/validator",
+		Files:       map[string][]byte{"datasets.json": datasets},
+		Description: "Firehose processor: checks records against their dataset declaration and sets the partition keys",
+		Environment: map[string]string{
+			"METRICS_NAMESPACE": ValidatorMetricsNamespace,
+			"ENVIRONMENT":       cfg.Prefix(),
+		},
+		// Firehose waits for the processor; 5 minutes is its ceiling.
+		Timeout:  awscdk.Duration_Minutes(jsii.Number(2)),
+		MemoryMB: 512,
+		// A cap keeps a replay from starving the account's Lambda pool;
+		// Firehose retries throttled invocations.
+		ReservedConcurrency: 20,
+		Key:                 st.Key,
+		LogRetention:        retention(cfg.LogRetentionDays),
+		RemovalPolicy:       removal,
+	})
+	in.Validator = validator
+
+	firehoseLogs := awslogs.NewLogGroup(stack, jsii.String("FirehoseLogs"), &awslogs.LogGroupProps{
+		EncryptionKey: st.Key,
+		Retention:     retention(cfg.LogRetentionDays),
+		RemovalPolicy: removal,
+	})
+	delivery := awskinesisfirehose.NewDeliveryStream(stack, jsii.String("DeliveryStream"), &awskinesisfirehose.DeliveryStreamProps{
+		Source: awskinesisfirehose.NewKinesisStreamSource(stream),
+		Destination: awskinesisfirehose.NewS3Bucket(st.Raw, &awskinesisfirehose.S3BucketProps{
+			DataOutputPrefix:  jsii.String(RawDataPrefix),
+			ErrorOutputPrefix: jsii.String(RawErrorPrefix),
+			BufferingInterval: awscdk.Duration_Seconds(jsii.Number(float64(cfg.FirehoseBufferSeconds))),
+			BufferingSize:     awscdk.Size_Mebibytes(jsii.Number(float64(cfg.FirehoseBufferMB))),
+			Compression:       awskinesisfirehose.Compression_GZIP(),
+			FileExtension:     jsii.String(".json.gz"),
+			EncryptionKey:     st.Key,
+			LoggingConfig:     awskinesisfirehose.NewEnableLogging(firehoseLogs),
+			DynamicPartitioning: &awskinesisfirehose.DynamicPartitioningProps{
+				Enabled:       jsii.Bool(true),
+				RetryDuration: awscdk.Duration_Minutes(jsii.Number(5)),
+			},
+			Processors: &[]awskinesisfirehose.IDataProcessor{
+				awskinesisfirehose.NewLambdaFunctionProcessor(validator, &awskinesisfirehose.DataProcessorProps{
+					BufferInterval: awscdk.Duration_Seconds(jsii.Number(60)),
+					BufferSize:     awscdk.Size_Mebibytes(jsii.Number(3)),
+					Retries:        jsii.Number(3),
+				}),
+				// One JSON document per line, so Glue and Athena read the
+				// objects as JSON lines. Record bytes are otherwise untouched.
+				awskinesisfirehose.NewAppendDelimiterToRecordProcessor(),
+			},
+		}),
+	})
+	compliance.Suppress(delivery, compliance.Suppression{
+		ID:     "AwsSolutions-KDF1",
+		Reason: "Server-side encryption of a delivery stream is not available when its source is a Kinesis stream; the source stream is encrypted with the lake key and the destination objects are SSE-KMS with the same key.",
+	})
+	compliance.GrantWildcards(delivery, "Firehose's destination role writes to the raw zone with the lake key.", idRaw)
+	compliance.Suppress(delivery, compliance.Suppression{
+		ID:             "AwsSolutions-IAM5",
+		Reason:         "Firehose invokes the validator by qualified ARN (function:version); the CDK grant covers the function's versions only.",
+		AppliesToRegex: []string{`/^Resource::<Validator[0-9A-F]+\.Arn>:\*$/g`},
+	})
+	in.DeliveryStream = delivery
+
+	in.StreamNameOutput = output(stack, "StreamName", stream.StreamName(), "Kinesis stream producers write to")
+	if props.SmokeTestAccount != "" {
+		// The pipeline's smoke test writes one record and looks for it in the
+		// raw zone: write to the stream, list and read the raw bucket.
+		role := awsiam.NewRole(stack, jsii.String("SmokeTestRole"), &awsiam.RoleProps{
+			RoleName:           jsii.String(cfg.Prefix() + "-smoke-test"),
+			AssumedBy:          awsiam.NewAccountPrincipal(jsii.String(props.SmokeTestAccount)),
+			Description:        jsii.String("Assumed by the release pipeline's smoke test"),
+			MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
+		})
+		stream.GrantWrite(role)
+		st.Raw.GrantRead(role, jsii.String("source=*"))
+		compliance.GrantWildcards(role, "the smoke test lists and reads the raw zone to find its record.", idRaw)
+		in.SmokeTestRoleOutput = output(stack, "SmokeTestRoleArn", role.RoleArn(), "Role the pipeline smoke test assumes")
+	}
+	output(stack, "DeliveryStreamName", delivery.DeliveryStreamName(), "Firehose stream into the raw zone")
+	return in
+}

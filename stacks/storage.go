@@ -1,0 +1,297 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/config"
+	"github.com/example/datalake/constructs/compliance"
+	"github.com/example/datalake/constructs/lakebucket"
+)
+
+// StorageProps configure the storage stack.
+type StorageProps struct {
+	StackProps awscdk.StackProps
+	Config     *config.Config
+	// Destroy lets `cdk destroy` delete buckets and the key. The builder
+	// sets it only for a non-production environment with allow_destroy and
+	// the confirm_destroy context flag. Default: false (retain).
+	Destroy bool
+}
+
+// Storage owns the lake's key, buckets and private network. Every other
+// stack depends on it, so what they share lives here.
+type Storage struct {
+	Stack awscdk.Stack
+	// Key encrypts the lake: buckets, stream, Firehose, Glue, Athena
+	// results, log groups, the alarm topic and the trail.
+	Key awskms.IKey
+	// Raw, Processed and Curated are the zone buckets.
+	Raw, Processed, Curated awss3.IBucket
+	// AccessLogs receives S3 server access logs (SSE-S3: S3 log delivery
+	// cannot write to SSE-KMS buckets).
+	AccessLogs awss3.IBucket
+	// AthenaResults holds query results.
+	AthenaResults awss3.IBucket
+	// Vpc and JobSecurityGroup exist when enable_vpc is true, else nil.
+	Vpc              awsec2.IVpc
+	JobSecurityGroup awsec2.ISecurityGroup
+	// RawBucketOutput feeds the pipeline's smoke test.
+	RawBucketOutput awscdk.CfnOutput
+}
+
+// Construct ids of stateful resources: the logical ids derive from them and
+// a test pins them, because renaming one replaces a bucket full of data.
+const (
+	idKey           = "LakeKey"
+	idRaw           = "RawBucket"
+	idProcessed     = "ProcessedBucket"
+	idCurated       = "CuratedBucket"
+	idAccessLogs    = "AccessLogsBucket"
+	idAthenaResults = "AthenaResultsBucket"
+)
+
+// NewStorage builds the storage stack.
+func NewStorage(scope constructs.Construct, id string, props StorageProps) *Storage {
+	cfg := props.Config
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	s := &Storage{Stack: stack}
+	removal := awscdk.RemovalPolicy_RETAIN
+	if props.Destroy {
+		removal = awscdk.RemovalPolicy_DESTROY
+	}
+
+	// One key per environment, not one per zone: every reader of a zone is
+	// already limited by IAM and the bucket policies, and per-zone keys would
+	// multiply key policies and grants for every job that crosses zones
+	// (each ETL reads one zone and writes the next) without narrowing who
+	// can read what. Classification separation belongs to IAM/Lake Formation.
+	key := awskms.NewKey(stack, jsii.String(idKey), &awskms.KeyProps{
+		Description:       jsii.String(fmt.Sprintf("Data lake %s: buckets, stream, jobs, logs, alarms, trail", cfg.Prefix())),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removal,
+		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
+	})
+	key.AddAlias(jsii.String("alias/" + cfg.Prefix() + "-lake"))
+	allowServicesOnKey(stack, key)
+	s.Key = key
+
+	accessLogs := awss3.NewBucket(stack, jsii.String(idAccessLogs), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:        jsii.Bool(true),
+		MinimumTLSVersion: jsii.Number(1.2),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Versioned:         jsii.Bool(true),
+		RemovalPolicy:     removal,
+		AutoDeleteObjects: jsii.Bool(props.Destroy),
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("expire-access-logs"),
+			Expiration:                          days(cfg.Lifecycle.AccessLogExpirationDays),
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(1)),
+			AbortIncompleteMultipartUploadAfter: days(cfg.Lifecycle.AbortIncompleteMultipartUploadDays),
+		}},
+	})
+	compliance.Suppress(accessLogs, compliance.Suppression{
+		ID:     "AwsSolutions-S1",
+		Reason: "This is the server access log bucket; logging it into itself would loop and another log bucket would need the same exception.",
+	})
+	s.AccessLogs = accessLogs
+
+	zone := func(id, name string, rules []*awss3.LifecycleRule) awss3.IBucket {
+		return lakebucket.New(stack, id, lakebucket.Props{
+			BucketName: name, Key: key, AccessLogs: accessLogs,
+			LifecycleRules: rules, Destroy: props.Destroy,
+		})
+	}
+	l := cfg.Lifecycle
+	s.Raw = zone(idRaw, cfg.RawBucketName, rawLifecycle(l))
+	s.Processed = zone(idProcessed, cfg.ProcessedBucketName, tieredLifecycle("processed", l.ProcessedIntelligentTieringDays, l))
+	s.Curated = zone(idCurated, cfg.CuratedBucketName, tieredLifecycle("curated", l.CuratedIntelligentTieringDays, l))
+	awscdk.Tags_Of(s.Raw).Add(jsii.String("data-classification"), jsii.String(cfg.RawClassification), nil)
+	awscdk.Tags_Of(s.Processed).Add(jsii.String("data-classification"), jsii.String(cfg.ProcessedClassification), nil)
+	awscdk.Tags_Of(s.Curated).Add(jsii.String("data-classification"), jsii.String(cfg.CuratedClassification), nil)
+
+	// Query results are scratch data: short expiry, no versions to keep.
+	s.AthenaResults = lakebucket.New(stack, idAthenaResults, lakebucket.Props{
+		Key: key, AccessLogs: accessLogs, Destroy: props.Destroy, Unversioned: true,
+		LifecycleRules: []*awss3.LifecycleRule{{
+			Id:                                  jsii.String("expire-query-results"),
+			Expiration:                          days(l.AthenaResultsExpirationDays),
+			AbortIncompleteMultipartUploadAfter: days(l.AbortIncompleteMultipartUploadDays),
+		}},
+	})
+
+	// EventBridge notifications are switched on by a CDK-managed custom
+	// resource, one per stack.
+	compliance.SuppressPath(stack, "BucketNotificationsHandler050a0587b7544547bf325f094a3db834",
+		compliance.Suppression{
+			ID:        "AwsSolutions-IAM4",
+			Reason:    "CDK's bucket-notifications handler (turns on EventBridge delivery) uses the Lambda basic execution managed policy; the construct does not let us replace its role.",
+			AppliesTo: []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"},
+		},
+		compliance.Suppression{
+			ID:        "AwsSolutions-IAM5",
+			Reason:    "CDK's bucket-notifications handler needs s3:PutBucketNotification, which it grants on *.",
+			AppliesTo: []string{"Resource::*"},
+		})
+
+	if config.Bool(cfg.EnableVPC) {
+		s.Vpc, s.JobSecurityGroup = newNetwork(stack, cfg, key, removal)
+	}
+
+	s.RawBucketOutput = output(stack, "RawBucketName", s.Raw.BucketName(), "Raw zone bucket")
+	output(stack, "ProcessedBucketName", s.Processed.BucketName(), "Processed zone bucket")
+	output(stack, "CuratedBucketName", s.Curated.BucketName(), "Curated zone bucket")
+	output(stack, "LakeKeyArn", key.KeyArn(), "KMS key of the lake")
+	return s
+}
+
+// allowServicesOnKey lets the AWS services that encrypt with the key on
+// their own behalf use it, each scoped to this account. Services that act
+// through our IAM roles (Kinesis, Firehose, Glue, Athena, Lambda) get
+// grants on those roles instead; the key's default statement delegates to
+// IAM in this account.
+func allowServicesOnKey(stack awscdk.Stack, key awskms.Key) {
+	account, region := stack.Account(), stack.Region()
+	sourceAccount := map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": account}}
+	add := func(sid string, principal string, actions []string, cond map[string]interface{}) {
+		key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String(sid),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(principal), nil)},
+			Actions:    jsii.Strings(actions...),
+			Resources:  jsii.Strings("*"),
+			Conditions: &cond,
+		}), jsii.Bool(false))
+	}
+	// CloudWatch Logs encrypts log groups; the encryption context names the
+	// log group, so only this account's log groups qualify.
+	add("AllowCloudWatchLogs", *awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("logs."), region, jsii.String(".amazonaws.com")}),
+		[]string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
+		map[string]interface{}{"ArnLike": map[string]interface{}{
+			"kms:EncryptionContext:aws:logs:arn": awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), stack.Partition(), jsii.String(":logs:"), region, jsii.String(":"), account, jsii.String(":log-group:*")}),
+		}})
+	// CloudTrail encrypts log files for this account's trails.
+	add("AllowCloudTrailEncrypt", "cloudtrail.amazonaws.com", []string{"kms:GenerateDataKey*"},
+		map[string]interface{}{"StringLike": map[string]interface{}{
+			"kms:EncryptionContext:aws:cloudtrail:arn": awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), stack.Partition(), jsii.String(":cloudtrail:*:"), account, jsii.String(":trail/*")}),
+		}, "StringEquals": map[string]interface{}{"aws:SourceAccount": account}})
+	add("AllowCloudTrailDescribe", "cloudtrail.amazonaws.com", []string{"kms:DescribeKey"}, sourceAccount)
+	// Alarm publishers write to the KMS-encrypted alarm topic.
+	for _, svc := range []struct{ sid, principal string }{
+		{"AllowCloudWatchAlarms", "cloudwatch.amazonaws.com"},
+		{"AllowEventBridge", "events.amazonaws.com"},
+		{"AllowBudgets", "budgets.amazonaws.com"},
+	} {
+		add(svc.sid, svc.principal, []string{"kms:Decrypt", "kms:GenerateDataKey*"}, sourceAccount)
+	}
+}
+
+// rawLifecycle: raw data is read by the ETL within days, then rarely:
+// Intelligent-Tiering, then Glacier, then expiry (0 disables a step).
+func rawLifecycle(l config.Lifecycle) []*awss3.LifecycleRule {
+	transitions := []*awss3.Transition{{
+		StorageClass:    awss3.StorageClass_INTELLIGENT_TIERING(),
+		TransitionAfter: days(l.RawIntelligentTieringDays),
+	}}
+	if g := config.Int(l.RawGlacierDays); g > 0 {
+		transitions = append(transitions, &awss3.Transition{
+			StorageClass:    awss3.StorageClass_GLACIER(),
+			TransitionAfter: days(l.RawGlacierDays),
+		})
+	}
+	rule := &awss3.LifecycleRule{
+		Id:                                  jsii.String("raw-tiering-and-retention"),
+		Transitions:                         &transitions,
+		NoncurrentVersionExpiration:         days(l.NoncurrentVersionExpirationDays),
+		AbortIncompleteMultipartUploadAfter: days(l.AbortIncompleteMultipartUploadDays),
+	}
+	if config.Int(l.RawExpirationDays) > 0 {
+		rule.Expiration = days(l.RawExpirationDays)
+	}
+	return []*awss3.LifecycleRule{rule}
+}
+
+// tieredLifecycle: processed and curated data is queried unpredictably, so
+// Intelligent-Tiering (no retrieval fees) rather than Glacier.
+func tieredLifecycle(zone string, tiering *int, l config.Lifecycle) []*awss3.LifecycleRule {
+	return []*awss3.LifecycleRule{{
+		Id: jsii.String(zone + "-tiering"),
+		Transitions: &[]*awss3.Transition{{
+			StorageClass:    awss3.StorageClass_INTELLIGENT_TIERING(),
+			TransitionAfter: days(tiering),
+		}},
+		NoncurrentVersionExpiration:         days(l.NoncurrentVersionExpirationDays),
+		AbortIncompleteMultipartUploadAfter: days(l.AbortIncompleteMultipartUploadDays),
+	}}
+}
+
+// newNetwork builds the private network for Glue jobs, EMR Serverless and
+// DMS: isolated subnets only (no NAT gateway, no internet route); the
+// services they call are reached through endpoints.
+func newNetwork(stack awscdk.Stack, cfg *config.Config, key awskms.IKey, removal awscdk.RemovalPolicy) (awsec2.IVpc, awsec2.ISecurityGroup) {
+	region := cfg.Region
+	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
+		IpAddresses: awsec2.IpAddresses_Cidr(jsii.String(cfg.VpcCidr)),
+		// Explicit AZs keep synth free of account lookups.
+		AvailabilityZones: jsii.Strings(region+"a", region+"b"),
+		NatGateways:       jsii.Number(0),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{
+			Name:       jsii.String("jobs"),
+			SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED,
+			CidrMask:   jsii.Number(24),
+		}},
+		RestrictDefaultSecurityGroup: jsii.Bool(true),
+	})
+	flowLogs := awslogs.NewLogGroup(stack, jsii.String("VpcFlowLogs"), &awslogs.LogGroupProps{
+		EncryptionKey: key,
+		Retention:     retention(cfg.LogRetentionDays),
+		RemovalPolicy: removal,
+	})
+	vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
+		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogs, nil),
+		TrafficType: awsec2.FlowLogTrafficType_ALL,
+	})
+	vpc.AddGatewayEndpoint(jsii.String("S3Endpoint"), &awsec2.GatewayVpcEndpointOptions{
+		Service: awsec2.GatewayVpcEndpointAwsService_S3(),
+	})
+	for _, e := range []struct {
+		id  string
+		svc awsec2.InterfaceVpcEndpointAwsService
+	}{
+		{"GlueEndpoint", awsec2.InterfaceVpcEndpointAwsService_GLUE()},
+		{"KmsEndpoint", awsec2.InterfaceVpcEndpointAwsService_KMS()},
+		{"LogsEndpoint", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS()},
+		{"MonitoringEndpoint", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_MONITORING()},
+		{"StsEndpoint", awsec2.InterfaceVpcEndpointAwsService_STS()},
+		{"KinesisEndpoint", awsec2.InterfaceVpcEndpointAwsService_KINESIS_STREAMS()},
+		{"SecretsManagerEndpoint", awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER()},
+	} {
+		vpc.AddInterfaceEndpoint(jsii.String(e.id), &awsec2.InterfaceVpcEndpointOptions{
+			Service:           e.svc,
+			PrivateDnsEnabled: jsii.Bool(true),
+		})
+	}
+	// Glue needs a self-referencing rule: its Spark driver and executors
+	// talk to each other on arbitrary ports inside this group only.
+	sg := awsec2.NewSecurityGroup(stack, jsii.String("JobSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              vpc,
+		Description:      jsii.String("Glue, EMR Serverless and DMS workers of " + cfg.Prefix()),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	sg.AddIngressRule(sg, awsec2.Port_AllTcp(), jsii.String("Spark driver and executors"), nil)
+	sg.AddEgressRule(sg, awsec2.Port_AllTcp(), jsii.String("Spark driver and executors"), nil)
+	// HTTPS to anywhere reaches only the endpoints: the subnets are isolated
+	// (no NAT, no internet gateway). S3's gateway endpoint has no fixed
+	// address range we could name without an account lookup.
+	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("AWS service endpoints (isolated subnets)"), nil)
+	return vpc, sg
+}

@@ -70,18 +70,16 @@ func NewAnalytics(scope constructs.Construct, id string, props AnalyticsProps) *
 	a.Database = db
 
 	for _, d := range cfg.Datasets {
-		q := awsathena.NewCfnNamedQuery(stack, jsii.String("DailyVolume-"+d.Name), &awsathena.CfnNamedQueryProps{
+		awsathena.NewCfnNamedQuery(stack, jsii.String("DailyVolume-"+d.Name), &awsathena.CfnNamedQueryProps{
 			Name:        jsii.String(d.Name + ": daily volume"),
 			Description: jsii.String("Records per day in the processed zone, last 30 days"),
 			Database:    props.Processing.Database.DatabaseName(),
 			WorkGroup:   a.WorkGroup.Ref(),
 			QueryString: jsii.String("SELECT dt, count(*) AS records\nFROM " + d.Name + "\nWHERE dt >= date_format(current_date - interval '30' day, '%Y-%m-%d')\nGROUP BY dt\nORDER BY dt DESC"),
 		})
-		q.AddDependency(a.WorkGroup)
 	}
 
 	output(stack, "WorkGroupName", a.WorkGroup.Ref(), "Athena workgroup to query the lake with")
 	output(stack, "AthenaDatabaseName", jsii.String(cfg.AthenaDatabaseName), "Athena database of analyst views")
-	output(stack, "QueryResultsLocation", jsii.String("s3://"+*st.AthenaResults.BucketName()+"/results/"), "Where Athena writes query results")
 	return a
 }

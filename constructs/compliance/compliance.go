@@ -53,7 +53,7 @@ func GrantWildcards(construct constructs.IConstruct, why string, bucketIDs ...st
 		AppliesTo: GrantActions,
 	}
 	for _, b := range bucketIDs {
-		s.AppliesToRegex = append(s.AppliesToRegex, `/^Resource::.*`+b+`.*\/\*$/g`)
+		s.AppliesToRegex = append(s.AppliesToRegex, `/^Resource::.*`+b+`.*\/[^/]*\*$/g`)
 	}
 	Suppress(construct, s)
 }

@@ -1,0 +1,169 @@
+"""Glue job: processed zone -> curated zone, one job for all datasets.
+
+For every dataset, ``<dataset>_daily``; for every join, ``<join name>``
+(column rules in lakelib.curated and glue/README.md). Only the partitions
+dt >= today(UTC) - lookback_days are recomputed, rows with ``_deleted``
+excluded, and written as Snappy Parquet with dynamic partition overwrite,
+so a rerun is idempotent and never touches older partitions. A partition
+of the window that now aggregates to nothing is deleted.
+
+Arguments (see glue/README.md): --JOB_NAME --datasets --joins
+--processed_root --curated_root [--lookback_days 3]
+"""
+
+import functools
+import operator
+import sys
+
+from lakelib import args as jobargs
+from lakelib import curated, hadoopfs, partitions, pipeline, schema
+
+REQUIRED_ARGS = jobargs.PROCESSED_TO_CURATED_REQUIRED
+OPTIONAL_ARGS = jobargs.PROCESSED_TO_CURATED_OPTIONAL
+
+DT = schema.PARTITION_COLUMN
+
+
+def _log(logger, message):
+    print(message, flush=True)
+    if logger is not None:
+        logger.info(message)
+
+
+def agg_expr(agg):
+    """The Spark aggregate expression of one lakelib.curated plan entry."""
+    from pyspark.sql import functions as F
+
+    func, cols = agg["func"], [F.col(f"`{c}`") for c in agg["columns"]]
+    if func == curated.COUNT:
+        expr = F.count(F.lit(1))
+    elif func == curated.COUNT_DISTINCT:
+        expr = F.countDistinct(*cols)
+    elif func == curated.SUM:
+        expr = F.sum(cols[0])
+    elif func == curated.MIN:
+        expr = F.min(cols[0])
+    elif func == curated.MAX:
+        expr = F.max(cols[0])
+    else:
+        raise ValueError(f"unknown aggregation {func!r}")
+    return expr.cast(agg["type"]).alias(agg["name"])
+
+
+def load_active(spark, cfg, spec, start):
+    """Non-deleted processed rows of dt >= start (an empty frame if there are none)."""
+    from pyspark.sql import functions as F
+
+    root = partitions.dataset_path(cfg.processed_root, spec["name"])
+    dts = [dt for dt in hadoopfs.list_partition_dts(spark, root) if partitions.in_window(dt, start)]
+    ddl = pipeline.row_ddl(spec)
+    if not dts:
+        return spark.createDataFrame([], ddl), dts
+    paths = [partitions.partition_path(root, dt) for dt in dts]
+    df = spark.read.schema(ddl).option("basePath", root).parquet(*paths)
+    return df.where(~F.coalesce(F.col(schema.DELETED_COLUMN), F.lit(False))), dts
+
+
+def select_output(df, columns):
+    """Columns in curated_columns order with their hive types, then dt."""
+    from pyspark.sql import functions as F
+
+    return df.select(*[F.col(f"`{n}`").cast(t).alias(n) for n, t in columns], F.col(DT))
+
+
+def daily_frame(df, spec, datasets):
+    group_cols = [DT] + list(spec.get("group_by") or [])
+    out = df.groupBy(*group_cols).agg(*[agg_expr(a) for a in curated.daily_plan(spec)])
+    return select_output(out, curated.curated_columns(spec, datasets))
+
+
+def join_frame(frames, join, datasets):
+    """Full outer join of both datasets' per dt/on aggregates, missing metrics -> 0."""
+    from pyspark.sql import functions as F
+
+    by_name = curated.datasets_by_name(datasets)
+    keys = [DT] + list(join["on"])
+    left_name, right_name = join["datasets"]
+    left = frames[left_name].groupBy(*keys).agg(
+        *[agg_expr(a) for a in curated.join_side_plan(by_name[left_name])])
+    right_plan = curated.join_side_plan(by_name[right_name])
+    right = frames[right_name].groupBy(*keys).agg(*[agg_expr(a) for a in right_plan])
+    right = right.select(*[F.col(k).alias(f"__r_{k}") for k in keys], *[a["name"] for a in right_plan])
+    condition = functools.reduce(operator.and_, [F.col(k).eqNullSafe(F.col(f"__r_{k}")) for k in keys])
+    joined = left.join(right, on=condition, how="full_outer")
+    columns = curated.curated_columns(join, by_name)
+    key_set = set(keys)
+    out = joined.select(
+        *[F.coalesce(F.col(k), F.col(f"__r_{k}")).alias(k) for k in keys],
+        *[F.coalesce(F.col(n), F.lit(0)).cast(t).alias(n) for n, t in columns if n not in key_set],
+    )
+    return select_output(out, columns)
+
+
+def write_table(spark, out, table_root, start, logger, label):
+    """Dynamic-overwrite the window's partitions of one curated table."""
+    out = out.cache()
+    written = sorted(row[0] for row in out.select(DT).distinct().collect())
+    if written:
+        (out.repartition(DT)
+            .write.mode("overwrite")
+            .option("partitionOverwriteMode", "dynamic")
+            .option("compression", "snappy")
+            .partitionBy(DT)
+            .parquet(table_root))
+    existing = hadoopfs.list_partition_dts(spark, table_root)
+    stale = partitions.stale_partitions(existing, written, start)
+    for dt in stale:
+        hadoopfs.delete_recursive(spark, partitions.partition_path(table_root, dt))
+    out.unpersist()
+    _log(logger, f"processed_to_curated {label}: wrote partitions [{', '.join(written)}]"
+                 + (f", deleted emptied partitions [{', '.join(stale)}]" if stale else ""))
+    return written, stale
+
+
+def run(spark, cfg, logger=None, today=None):
+    today = today or partitions.today_utc()
+    start = partitions.lookback_start(today, cfg.lookback_days)
+    _log(logger, f"processed_to_curated: recomputing dt >= {start} "
+                 f"(expected {', '.join(partitions.lookback_partitions(today, cfg.lookback_days))})")
+    frames = {}
+    summary = {}
+    for spec in cfg.datasets:
+        df, dts = load_active(spark, cfg, spec, start)
+        frames[spec["name"]] = df
+        table = curated.table_name(spec)
+        root = partitions.dataset_path(cfg.curated_root, table)
+        summary[table] = write_table(spark, daily_frame(df, spec, cfg.datasets), root, start, logger, table)
+    for join in cfg.joins:
+        root = partitions.dataset_path(cfg.curated_root, curated.table_name(join))
+        summary[join["name"]] = write_table(
+            spark, join_frame(frames, join, cfg.datasets), root, start, logger, join["name"])
+    return summary
+
+
+def main(argv=None):
+    from awsglue.context import GlueContext
+    from awsglue.job import Job
+    from awsglue.utils import getResolvedOptions
+    from pyspark.context import SparkContext
+
+    argv = sys.argv if argv is None else argv
+    resolved = getResolvedOptions(argv, jobargs.resolvable_names(argv, REQUIRED_ARGS, OPTIONAL_ARGS))
+    cfg = jobargs.parse_processed_to_curated_args(resolved)
+
+    sc = SparkContext.getOrCreate()
+    glue_context = GlueContext(sc)
+    spark = glue_context.spark_session
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+    spark.conf.set("spark.sql.parquet.compression.codec", "snappy")
+    logger = glue_context.get_logger()
+
+    job = Job(glue_context)
+    job.init(cfg.job_name, resolved)
+    run(spark, cfg, logger)
+    job.commit()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Glue job: Glue Data Quality gate on a processed table, one job per dataset.
+
+Evaluates the stack-generated DQDL ruleset with EvaluateDataQuality on the
+recent partitions (dt >= today(UTC) - lookback_days) of the processed table,
+rows marked ``_deleted`` excluded, publishing CloudWatch metrics and results
+under the evaluation context ``--dataset_name``. Raises (job FAILED, the
+workflow stops before the curated job) if any rule does not pass; the
+message lists the failed rules (lakelib.quality).
+
+The table's S3 location comes from the Data Catalog (--database/--table)
+and the recent partitions are read from S3 directly, so the job works
+whether partitions are registered in the catalog or projected.
+
+Arguments (see glue/README.md): --JOB_NAME --database --table --ruleset
+--dataset_name --lookback_days
+"""
+
+import sys
+
+from lakelib import args as jobargs
+from lakelib import hadoopfs, partitions, quality
+
+REQUIRED_ARGS = jobargs.QUALITY_CHECK_REQUIRED
+OPTIONAL_ARGS = jobargs.QUALITY_CHECK_OPTIONAL
+
+
+def _log(logger, message):
+    print(message, flush=True)
+    if logger is not None:
+        logger.info(message)
+
+
+def load_recent(spark, location, start):
+    """DataFrame of the non-deleted rows of partitions dt >= start (None if there are none)."""
+    dts = [dt for dt in hadoopfs.list_partition_dts(spark, location) if partitions.in_window(dt, start)]
+    if not dts:
+        return None, dts
+    paths = [partitions.partition_path(location, dt) for dt in dts]
+    df = spark.read.option("basePath", location).option("mergeSchema", "true").parquet(*paths)
+    if "_deleted" in df.columns:
+        df = df.where(quality.active_rows_filter_sql())
+    return df, dts
+
+
+def run(glue_context, spark, cfg, get_table, logger=None, today=None):
+    """Evaluate the ruleset; returns the Verdict or raises DataQualityFailed."""
+    from awsglue.dynamicframe import DynamicFrame
+    from awsgluedq.transforms import EvaluateDataQuality
+
+    location = quality.table_location(get_table(DatabaseName=cfg.database, Name=cfg.table),
+                                      cfg.database, cfg.table)
+    today = today or partitions.today_utc()
+    start = partitions.lookback_start(today, cfg.lookback_days)
+    df, dts = load_recent(spark, location, start)
+    if df is None:
+        raise quality.DataQualityFailed(
+            f"data quality of {cfg.dataset_name}: no partitions with dt >= {start} under {location} "
+            f"(table {cfg.database}.{cfg.table}); nothing recent to check")
+    _log(logger, f"quality_check {cfg.dataset_name}: evaluating {cfg.database}.{cfg.table} "
+                 f"partitions {', '.join(dts)}")
+
+    frame = DynamicFrame.fromDF(df, glue_context, f"{cfg.dataset_name}_recent")
+    results = EvaluateDataQuality.apply(
+        frame=frame,
+        ruleset=cfg.ruleset,
+        publishing_options=quality.publishing_options(cfg.dataset_name),
+    )
+    outcomes = [row.asDict() for row in results.toDF().select("Rule", "Outcome", "FailureReason").collect()]
+    for outcome in outcomes:
+        _log(logger, f"quality_check {cfg.dataset_name}: {outcome['Outcome']}: {outcome['Rule']}"
+                     + (f" ({outcome['FailureReason']})" if outcome.get("FailureReason") else ""))
+    verdict = quality.assert_passed(outcomes, cfg.dataset_name)
+    _log(logger, verdict.message)
+    return verdict
+
+
+def main(argv=None):
+    import boto3
+    from awsglue.context import GlueContext
+    from awsglue.job import Job
+    from awsglue.utils import getResolvedOptions
+    from pyspark.context import SparkContext
+
+    argv = sys.argv if argv is None else argv
+    resolved = getResolvedOptions(argv, jobargs.resolvable_names(argv, REQUIRED_ARGS, OPTIONAL_ARGS))
+    cfg = jobargs.parse_quality_check_args(resolved)
+
+    sc = SparkContext.getOrCreate()
+    glue_context = GlueContext(sc)
+    spark = glue_context.spark_session
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    # Keep dt a string, as in the catalog, instead of an inferred date.
+    spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+    logger = glue_context.get_logger()
+
+    job = Job(glue_context)
+    job.init(cfg.job_name, resolved)
+    run(glue_context, spark, cfg, boto3.client("glue").get_table, logger)
+    job.commit()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""Job arguments: the contract with the CDK stack, parsed and validated.
+
+The jobs read their arguments with ``awsglue.utils.getResolvedOptions``
+inside ``main()``; that returns a dict of strings keyed by name without the
+leading ``--``. The ``parse_*_args`` functions below turn that dict into a
+validated config and raise ``ArgumentError`` naming the offending argument.
+
+getResolvedOptions fails on a listed option that is absent, so optional
+arguments are only listed when present on the command line
+(``resolvable_names``); their defaults are applied here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from . import curated, partitions, schema
+
+# ---- the contract (names without the leading "--") -----------------------
+
+RAW_TO_PROCESSED_REQUIRED = (
+    "JOB_NAME", "dataset_spec", "raw_path", "landing_path", "processed_path", "quarantine_path",
+)
+RAW_TO_PROCESSED_OPTIONAL = {"target_file_mb": str(partitions.DEFAULT_TARGET_FILE_MB)}
+
+QUALITY_CHECK_REQUIRED = ("JOB_NAME", "database", "table", "ruleset", "dataset_name", "lookback_days")
+QUALITY_CHECK_OPTIONAL = {}
+
+PROCESSED_TO_CURATED_REQUIRED = ("JOB_NAME", "datasets", "joins", "processed_root", "curated_root")
+PROCESSED_TO_CURATED_OPTIONAL = {"lookback_days": "3"}
+
+MAX_LOOKBACK_DAYS = 366
+
+
+class ArgumentError(ValueError):
+    """A job argument is missing or invalid; the message names it."""
+
+
+# ---- generic helpers ------------------------------------------------------
+
+
+def present_arg_names(argv):
+    """Names (without ``--``) of the ``--name value`` / ``--name=value`` options in argv."""
+    names = set()
+    for item in argv[1:] if argv else []:
+        if isinstance(item, str) and item.startswith("--") and len(item) > 2:
+            names.add(item[2:].split("=", 1)[0])
+    return names
+
+
+def resolvable_names(argv, required, optional):
+    """The names to pass to getResolvedOptions: all required + the optional ones present."""
+    present = present_arg_names(argv)
+    return list(required) + [name for name in optional if name in present]
+
+
+def _arg(args, name):
+    if name not in args or args[name] is None:
+        raise ArgumentError(f"--{name} is required but was not passed")
+    return args[name]
+
+
+def parse_json_arg(name, raw, expected):
+    """Parse a JSON argument; ``expected`` is dict or list."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise ArgumentError(f"--{name} is empty: expected a JSON {'object' if expected is dict else 'array'}")
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ArgumentError(f"--{name} is not valid JSON: {exc} (value starts with {raw[:60]!r})") from None
+    if not isinstance(value, expected):
+        want = "object" if expected is dict else "array"
+        raise ArgumentError(f"--{name} must be a JSON {want}, got {type(value).__name__}")
+    return value
+
+
+def parse_int_arg(name, raw, default=None, minimum=None, maximum=None):
+    """Parse an integer argument with optional default and inclusive bounds."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if default is None:
+            raise ArgumentError(f"--{name} is required: expected an integer")
+        raw = default
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ArgumentError(f"--{name} must be an integer, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ArgumentError(f"--{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ArgumentError(f"--{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def parse_s3_prefix(name, raw):
+    """An ``s3://bucket/prefix/`` argument, normalized to one trailing slash."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise ArgumentError(f"--{name} is empty: expected an s3://bucket/prefix/ path")
+    value = raw.strip()
+    if not value.startswith("s3://") or len(value) <= len("s3://") or value[5] == "/":
+        raise ArgumentError(f"--{name} must be an s3://bucket/prefix/ path, got {raw!r}")
+    return partitions.ensure_prefix(value)
+
+
+def parse_identifier(name, raw):
+    """A non-empty name argument (database, table, dataset) without whitespace."""
+    if not isinstance(raw, str) or not raw.strip() or any(ch.isspace() for ch in raw.strip()):
+        raise ArgumentError(f"--{name} must be a non-empty name without spaces, got {raw!r}")
+    return raw.strip()
+
+
+def parse_nonempty(name, raw):
+    """A non-empty string argument (e.g. JOB_NAME, which may contain spaces)."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise ArgumentError(f"--{name} must be a non-empty string")
+    return raw.strip()
+
+
+_EVALUATION_CONTEXT = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+
+
+def parse_evaluation_context(name, raw):
+    """A name usable as Glue Data Quality evaluation context ([A-Za-z0-9_-]+)."""
+    if not isinstance(raw, str) or not _EVALUATION_CONTEXT.match(raw.strip()):
+        raise ArgumentError(f"--{name} must match [A-Za-z0-9_-]+ (it is the data quality evaluation "
+                            f"context), got {raw!r}")
+    return raw.strip()
+
+
+def parse_dataset_spec(name, raw):
+    """A dataset declaration (JSON object) argument, validated like the Go side."""
+    spec = parse_json_arg(name, raw, dict)
+    problems = schema.spec_problems(spec, path=f"--{name}")
+    if problems:
+        raise ArgumentError(f"--{name} is not a valid dataset declaration: " + "; ".join(problems))
+    return spec
+
+
+def parse_datasets(name, raw):
+    """A JSON array of dataset declarations, each validated, names unique."""
+    specs = parse_json_arg(name, raw, list)
+    problems = []
+    seen = set()
+    for i, spec in enumerate(specs):
+        problems += schema.spec_problems(spec, path=f"--{name}[{i}]")
+        if isinstance(spec, dict):
+            if spec.get("name") in seen:
+                problems.append(f"--{name}[{i}].name: {spec.get('name')!r} is declared twice")
+            seen.add(spec.get("name"))
+    if problems:
+        raise ArgumentError(f"--{name} has invalid dataset declarations: " + "; ".join(problems))
+    return specs
+
+
+def parse_joins(name, raw, datasets):
+    """A JSON array of join declarations, validated against the datasets."""
+    joins = parse_json_arg(name, raw, list)
+    problems = []
+    seen = set()
+    for i, join in enumerate(joins):
+        problems += curated.join_problems(join, datasets, path=f"--{name}[{i}]")
+        if isinstance(join, dict):
+            if join.get("name") in seen:
+                problems.append(f"--{name}[{i}].name: {join.get('name')!r} is declared twice")
+            seen.add(join.get("name"))
+    if problems:
+        raise ArgumentError(f"--{name} has invalid join declarations: " + "; ".join(problems))
+    return joins
+
+
+def parse_ruleset(name, raw):
+    """A DQDL ruleset string: must contain a ``Rules = [...]`` block."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise ArgumentError(f"--{name} is empty: expected a DQDL ruleset like 'Rules = [ RowCount > 0 ]'")
+    text = raw.strip()
+    head = text.split("[", 1)[0].replace(" ", "").replace("\n", "").replace("\t", "")
+    if "Rules=" not in head or "]" not in text:
+        raise ArgumentError(f"--{name} is not a DQDL ruleset (expected 'Rules = [ ... ]'), got {text[:60]!r}")
+    return text
+
+
+# ---- per-job configs ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawToProcessedConfig:
+    job_name: str
+    spec: dict
+    raw_path: str
+    landing_path: str
+    processed_path: str
+    quarantine_path: str
+    target_file_mb: int
+
+
+@dataclass(frozen=True)
+class QualityCheckConfig:
+    job_name: str
+    database: str
+    table: str
+    ruleset: str
+    dataset_name: str
+    lookback_days: int
+
+
+@dataclass(frozen=True)
+class ProcessedToCuratedConfig:
+    job_name: str
+    datasets: list
+    joins: list
+    processed_root: str
+    curated_root: str
+    lookback_days: int
+
+
+def parse_raw_to_processed_args(args):
+    return RawToProcessedConfig(
+        job_name=parse_nonempty("JOB_NAME", _arg(args, "JOB_NAME")),
+        spec=parse_dataset_spec("dataset_spec", _arg(args, "dataset_spec")),
+        raw_path=parse_s3_prefix("raw_path", _arg(args, "raw_path")),
+        landing_path=parse_s3_prefix("landing_path", _arg(args, "landing_path")),
+        processed_path=parse_s3_prefix("processed_path", _arg(args, "processed_path")),
+        quarantine_path=parse_s3_prefix("quarantine_path", _arg(args, "quarantine_path")),
+        target_file_mb=parse_int_arg(
+            "target_file_mb", args.get("target_file_mb"), default=RAW_TO_PROCESSED_OPTIONAL["target_file_mb"],
+            minimum=partitions.MIN_TARGET_FILE_MB, maximum=partitions.MAX_TARGET_FILE_MB),
+    )
+
+
+def parse_quality_check_args(args):
+    return QualityCheckConfig(
+        job_name=parse_nonempty("JOB_NAME", _arg(args, "JOB_NAME")),
+        database=parse_identifier("database", _arg(args, "database")),
+        table=parse_identifier("table", _arg(args, "table")),
+        ruleset=parse_ruleset("ruleset", _arg(args, "ruleset")),
+        dataset_name=parse_evaluation_context("dataset_name", _arg(args, "dataset_name")),
+        lookback_days=parse_int_arg("lookback_days", _arg(args, "lookback_days"),
+                                    minimum=0, maximum=MAX_LOOKBACK_DAYS),
+    )
+
+
+def parse_processed_to_curated_args(args):
+    datasets = parse_datasets("datasets", _arg(args, "datasets"))
+    return ProcessedToCuratedConfig(
+        job_name=parse_nonempty("JOB_NAME", _arg(args, "JOB_NAME")),
+        datasets=datasets,
+        joins=parse_joins("joins", _arg(args, "joins"), datasets),
+        processed_root=parse_s3_prefix("processed_root", _arg(args, "processed_root")),
+        curated_root=parse_s3_prefix("curated_root", _arg(args, "curated_root")),
+        lookback_days=parse_int_arg("lookback_days", args.get("lookback_days"),
+                                    default=PROCESSED_TO_CURATED_OPTIONAL["lookback_days"],
+                                    minimum=0, maximum=MAX_LOOKBACK_DAYS),
+    )

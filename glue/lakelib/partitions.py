@@ -1,0 +1,153 @@
+"""The ``dt=YYYY-MM-DD`` partitions: derivation, paths, windows, file sizing."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+import zlib
+
+from . import dedup, schema
+
+DT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DIR_RE = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})/?$")
+
+MIB = 1024 * 1024
+MIN_TARGET_FILE_MB = 128
+MAX_TARGET_FILE_MB = 1024
+DEFAULT_TARGET_FILE_MB = 256
+# Uncompressed JSON text is about this many times larger than the same rows
+# as Snappy Parquet; used to size output files from the rows' JSON size.
+JSON_TO_PARQUET_RATIO = 4.0
+
+
+def dt_of(value):
+    """``YYYY-MM-DD`` of an event time (aware datetime -> its UTC date, or a date)."""
+    if isinstance(value, _dt.datetime):
+        return schema.to_utc(value).date().isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    raise ValueError(f"cannot derive dt from {value!r}: need a timestamp or date")
+
+
+def dt_of_record(record, spec):
+    """The dt partition of a canonical record, from its event-time column."""
+    return dt_of(record[spec["event_time_field"]])
+
+
+def parse_dt(text):
+    """Validate a ``YYYY-MM-DD`` partition value and return it as a date."""
+    if not isinstance(text, str) or not DT_RE.match(text):
+        raise ValueError(f"{text!r} is not a dt partition value (YYYY-MM-DD)")
+    return _dt.date.fromisoformat(text)
+
+
+def ensure_prefix(path):
+    """An S3 prefix with exactly one trailing slash."""
+    return path.rstrip("/") + "/"
+
+
+def partition_path(root, dt):
+    """``<root>/dt=<dt>/`` (root is the table prefix, e.g. s3://p/clickstream/)."""
+    parse_dt(dt)
+    return f"{ensure_prefix(root)}dt={dt}/"
+
+
+def dataset_path(root, name):
+    """``<root>/<name>/`` (e.g. processed root + dataset name)."""
+    return f"{ensure_prefix(root)}{name}/"
+
+
+def parse_partition_dirs(names):
+    """The sorted, distinct dt values of ``dt=YYYY-MM-DD`` directory names or paths.
+
+    Anything else (``_temporary``, ``.spark-staging-*``, files) is ignored.
+    """
+    found = set()
+    for name in names:
+        m = _DIR_RE.search(str(name).rstrip("/") + "/")
+        if m:
+            try:
+                parse_dt(m.group(1))
+            except ValueError:
+                continue
+            found.add(m.group(1))
+    return sorted(found)
+
+
+def today_utc(now=None):
+    """Today's date in UTC (``now`` is an aware datetime, default the clock)."""
+    now = now or _dt.datetime.now(schema.UTC)
+    return schema.to_utc(now).date()
+
+
+def lookback_start(today, lookback_days):
+    """First dt of the window ``dt >= today - lookback_days`` (as YYYY-MM-DD)."""
+    if lookback_days < 0:
+        raise ValueError(f"lookback_days must be >= 0, got {lookback_days}")
+    return (today - _dt.timedelta(days=lookback_days)).isoformat()
+
+
+def lookback_partitions(today, lookback_days):
+    """Every dt from ``today - lookback_days`` to ``today`` inclusive, ascending."""
+    start = parse_dt(lookback_start(today, lookback_days))
+    return [(start + _dt.timedelta(days=i)).isoformat() for i in range(lookback_days + 1)]
+
+
+def in_window(dt, start):
+    """Whether partition ``dt`` is in the window that begins at ``start``."""
+    return dt >= start
+
+
+def stale_partitions(existing, written, start=None):
+    """Existing partitions (>= start if given) that this run rewrote to nothing.
+
+    Dynamic partition overwrite only replaces partitions that receive rows,
+    so these must be deleted explicitly for a recompute to be exact.
+    """
+    written = set(written)
+    return sorted(dt for dt in set(existing) if dt not in written and (start is None or dt >= start))
+
+
+def estimated_row_bytes(record):
+    """Rough Snappy Parquet size of one canonical record, in bytes."""
+    return max(1, int(len(dedup.canonical_json(record).encode("utf-8")) / JSON_TO_PARQUET_RATIO))
+
+
+def files_for_bytes(size_bytes, target_file_mb):
+    """Number of files for a partition of ``size_bytes`` (>= 1, each <= target).
+
+    With n = ceil(size / target) files of size/n bytes, every file of a
+    multi-file partition is between target/2 and target.
+    """
+    if target_file_mb <= 0:
+        raise ValueError(f"target_file_mb must be > 0, got {target_file_mb}")
+    return max(1, math.ceil(size_bytes / (target_file_mb * MIB)))
+
+
+def plan_output_files(bytes_by_dt, target_file_mb):
+    """{dt: (first output partition index, number of files)} plus the total.
+
+    Output partitions are numbered dt by dt in ascending dt order, so the
+    job can route each row to exactly one Spark partition (= one file).
+    """
+    plan = {}
+    offset = 0
+    for dt in sorted(bytes_by_dt):
+        n = files_for_bytes(bytes_by_dt[dt], target_file_mb)
+        plan[dt] = (offset, n)
+        offset += n
+    return plan, offset
+
+
+def bucket_of(key, n):
+    """Stable bucket 0..n-1 of a key tuple (independent of PYTHONHASHSEED)."""
+    if n <= 1:
+        return 0
+    return zlib.crc32(dedup.canonical_json(list(key)).encode("utf-8")) % n
+
+
+def output_partition(plan, dt, key):
+    """The output Spark partition index of a row (see plan_output_files)."""
+    offset, n = plan[dt]
+    return offset + bucket_of(key, n)

@@ -1,0 +1,242 @@
+"""One raw record -> a processed row or a quarantine record, and row I/O.
+
+The raw->processed job runs ``process_partition`` inside ``mapPartitions``
+over the JSON text of every record read, then splits the tagged results.
+A processed row ("canonical record") is a dict with every declared column,
+``_deleted``, ``_received_at`` and ``dt``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from . import dedup, envelope, normalize, partitions
+from . import quarantine as q
+from . import schema
+
+VALID = "valid"
+QUARANTINE = "quarantine"
+CORRUPT_RECORD_FIELD = "_corrupt_record"
+
+
+def process_record(kind, raw, spec):
+    """Canonical row of one raw record dict; raises quarantine.Quarantined."""
+    if not isinstance(raw, dict):
+        raise q.Quarantined(q.reason(q.MALFORMED_RECORD, f"record is a {type(raw).__name__}, not a JSON object"))
+    if raw.get(CORRUPT_RECORD_FIELD) is not None:
+        raise q.Quarantined(q.reason(q.MALFORMED_RECORD, "the line is not valid JSON"))
+    env = envelope.unwrap(kind, raw, spec)
+    data = env.data
+    etf = spec["event_time_field"]
+    if env.deleted and env.fallback_event_time is not None:
+        current = schema.unchoice(normalize.lookup(data, etf))
+        if current is None or (isinstance(current, str) and not current.strip()):
+            data = dict(data)
+            data[etf] = env.fallback_event_time
+    record, problems = normalize.normalize_record(data, spec, deleted=env.deleted)
+    if problems:
+        raise q.Quarantined(problems)
+    record[schema.DELETED_COLUMN] = env.deleted
+    record[schema.RECEIVED_AT_COLUMN] = env.received_at
+    record[schema.PARTITION_COLUMN] = partitions.dt_of(record[etf])
+    return record
+
+
+def process_raw(kind, raw, spec, quarantined_at):
+    """(VALID, row) or (QUARANTINE, quarantine record) for one raw record dict."""
+    try:
+        return VALID, process_record(kind, raw, spec)
+    except q.Quarantined as exc:
+        return QUARANTINE, q.quarantine_record(raw, exc.reasons, quarantined_at)
+
+
+def process_json_line(kind, line, spec, quarantined_at):
+    """Like process_raw for the JSON text of one record."""
+    try:
+        raw = json.loads(line)
+    except (TypeError, ValueError) as exc:
+        return QUARANTINE, q.quarantine_record(
+            line, [q.reason(q.MALFORMED_RECORD, f"not valid JSON ({exc})")], quarantined_at)
+    return process_raw(kind, raw, spec, quarantined_at)
+
+
+def process_partition(items, spec, quarantined_at):
+    """mapPartitions function over (source kind, JSON text) pairs."""
+    for kind, line in items:
+        yield process_json_line(kind, line, spec, quarantined_at)
+
+
+# ---- sources of the raw->processed job -----------------------------------
+
+JSON_LINES_SUFFIXES = (".json", ".jsonl", ".ndjson")
+CSV_SUFFIX = ".csv"
+GZIP_SUFFIX = ".gz"
+
+# Glue S3 "exclusions" (Unix glob, ** crosses folders) for the landing reads.
+# JSON lines read: every landing file except CSV files.
+LANDING_JSON_EXCLUSIONS = ("**.csv", "**.csv.gz")
+# CSV read: every landing file except those named *.csv or *.csv.gz. Globs
+# cannot negate a suffix, so this excludes names by their last characters:
+# not ending in v or z; ending in z but not .gz; ending in .gz without v
+# before it; ending in v or v.gz but not csv / csv.gz / .csv / .csv.gz.
+LANDING_CSV_EXCLUSIONS = (
+    "**[!vz]",
+    "**[!g]z",
+    "**[!.]gz",
+    "**[!v].gz",
+    "**[!s]v",
+    "**[!c]sv",
+    "**[!.]csv",
+    "**[!s]v.gz",
+    "**[!c]sv.gz",
+    "**[!.]csv.gz",
+)
+CSV_FORMAT_OPTIONS = {"withHeader": True, "separator": ",", "quoteChar": "\""}
+GROUP_SIZE_BYTES = 128 * 1024 * 1024
+
+
+def landing_format(file_name):
+    """"csv" or "json": how a landing file is read, by its name (see README)."""
+    name = file_name.rsplit("/", 1)[-1]
+    if name.endswith(CSV_SUFFIX) or name.endswith(CSV_SUFFIX + GZIP_SUFFIX):
+        return "csv"
+    return "json"
+
+
+def source_reads(raw_path, landing_path):
+    """The three S3 reads of the raw->processed job, one bookmark context each.
+
+    Each entry: transformation_ctx, kind (envelope.FIREHOSE/LANDING), path,
+    format, format_options, exclusions (glob list).
+    """
+    return [
+        {"transformation_ctx": "raw_firehose", "kind": envelope.FIREHOSE, "path": raw_path,
+         "format": "json", "format_options": {}, "exclusions": []},
+        {"transformation_ctx": "landing_json", "kind": envelope.LANDING, "path": landing_path,
+         "format": "json", "format_options": {}, "exclusions": list(LANDING_JSON_EXCLUSIONS)},
+        {"transformation_ctx": "landing_csv", "kind": envelope.LANDING, "path": landing_path,
+         "format": "csv", "format_options": dict(CSV_FORMAT_OPTIONS), "exclusions": list(LANDING_CSV_EXCLUSIONS)},
+    ]
+
+
+def s3_connection_options(source):
+    """connection_options of create_dynamic_frame.from_options for one source_reads entry."""
+    options = {
+        "paths": [source["path"]],
+        "recurse": True,
+        "groupFiles": "inPartition",
+        "groupSize": str(GROUP_SIZE_BYTES),
+    }
+    if source["exclusions"]:
+        options["exclusions"] = json.dumps(source["exclusions"])
+    return options
+
+
+def quarantine_file_count(records, records_per_file=500_000):
+    """Number of quarantine files to write for ``records`` quarantined records."""
+    return max(1, -(-records // records_per_file))
+
+
+# ---- stored rows ----------------------------------------------------------
+
+
+def storage_text_columns(spec):
+    """(column, how the job must render it as text) for reading stored rows.
+
+    The job selects timestamp columns through
+    ``date_format(col, SPARK_TIMESTAMP_TEXT_FORMAT)`` and date columns through
+    ``date_format(col, SPARK_DATE_TEXT_FORMAT)`` (session time zone UTC) so
+    no value passes through Python's local-time datetime conversion; other
+    columns are taken as they are. Kinds: "timestamp", "date", "plain".
+    """
+    out = []
+    for name, hive_type in schema.processed_columns(spec):
+        kind = hive_type if hive_type in (schema.TIMESTAMP, schema.DATE) else "plain"
+        out.append((name, kind))
+    out.append((schema.PARTITION_COLUMN, "plain"))
+    return out
+
+
+def from_storage(row, spec):
+    """Canonical record of a row read back from the processed table.
+
+    ``row`` is a dict as produced by the job's text rendering (see
+    storage_text_columns). Raises ValueError if a stored value does not fit
+    its column, which would mean the table and the declaration disagree.
+    """
+    record = {}
+    for name, hive_type in schema.processed_columns(spec):
+        try:
+            record[name] = schema.cast_value(row.get(name), hive_type)
+        except schema.CastError as exc:
+            raise ValueError(f"stored column {name} of dataset {spec['name']}: {exc}") from None
+    record[schema.DELETED_COLUMN] = bool(record[schema.DELETED_COLUMN])
+    dt = row.get(schema.PARTITION_COLUMN)
+    partitions.parse_dt(dt)
+    record[schema.PARTITION_COLUMN] = dt
+    return record
+
+
+def to_storage_text(record, spec):
+    """Inverse of from_storage (what Spark's text rendering produces); for tests and logs."""
+    out = {}
+    for name, hive_type in schema.processed_columns(spec) + [(schema.PARTITION_COLUMN, schema.STRING)]:
+        value = record.get(name)
+        if value is None:
+            out[name] = None
+        elif hive_type == schema.TIMESTAMP:
+            out[name] = schema.format_timestamp(value)
+        elif hive_type == schema.DATE:
+            out[name] = value.isoformat()
+        else:
+            out[name] = value
+    return out
+
+
+def row_columns(spec):
+    """Column order of the tuples handed to Spark: processed columns, then dt."""
+    return [name for name, _ in schema.processed_columns(spec)] + [schema.PARTITION_COLUMN]
+
+
+def row_ddl(spec):
+    """Spark DDL schema matching row_columns (dt is a string)."""
+    return schema.ddl(schema.processed_columns(spec) + [(schema.PARTITION_COLUMN, schema.PARTITION_COLUMN_TYPE)])
+
+
+def to_row(record, columns):
+    """Tuple of a canonical record in ``columns`` order (for createDataFrame)."""
+    return tuple(record.get(c) for c in columns)
+
+
+# ---- merge into the processed table (reference of the job's Spark steps) --
+
+
+def touched_partitions(new_rows, existing_key_dts, spec):
+    """Partitions a batch rewrites: the dts of its rows plus every dt that
+    holds an older version of one of its keys.
+
+    ``existing_key_dts`` iterates over (key tuple, dt) of the stored rows.
+    """
+    keys = {dedup.dedup_key(r, spec) for r in new_rows}
+    touched = {r[schema.PARTITION_COLUMN] for r in new_rows}
+    touched |= {dt for key, dt in existing_key_dts if key in keys}
+    return touched
+
+
+def merge_batch(new_rows, existing_rows, spec):
+    """Merge a batch of processed rows into stored rows, latest per key.
+
+    Returns {dt: rows} for every touched partition; a partition mapped to
+    [] must be deleted (its rows moved to other partitions). Partitions not
+    in the result are left as they are. This is exactly what the
+    raw->processed job does with Spark (left-semi join for the key lookup,
+    reduceByKey with dedup.pick_latest, dynamic partition overwrite).
+    """
+    existing_rows = list(existing_rows)
+    touched = touched_partitions(
+        new_rows, ((dedup.dedup_key(r, spec), r[schema.PARTITION_COLUMN]) for r in existing_rows), spec)
+    candidates = list(new_rows) + [r for r in existing_rows if r[schema.PARTITION_COLUMN] in touched]
+    result = {dt: [] for dt in touched}
+    for row in dedup.dedup_records(candidates, spec):
+        result[row[schema.PARTITION_COLUMN]].append(row)
+    return result

@@ -1,0 +1,73 @@
+import unittest
+
+import support  # noqa: F401
+from lakelib import hadoopfs
+
+
+class FakeStatus:
+    def __init__(self, path):
+        self._path = path
+
+    def getPath(self):
+        return self
+
+    def getName(self):
+        return self._path.rstrip("/").rsplit("/", 1)[-1]
+
+
+class FakeFs:
+    def __init__(self, tree):
+        self.tree = tree  # {prefix: [child paths]}
+        self.deleted = []
+
+    def exists(self, path):
+        return path.value in self.tree
+
+    def listStatus(self, path):
+        return [FakeStatus(p) for p in self.tree[path.value]]
+
+    def delete(self, path, recursive):
+        self.deleted.append((path.value, recursive))
+        return True
+
+
+class FakePath:
+    fs = None
+
+    def __init__(self, value):
+        self.value = value
+
+    def getFileSystem(self, conf):
+        return FakePath.fs
+
+
+class FakeSpark:
+    def __init__(self, fs):
+        FakePath.fs = fs
+        hadoop = type("hadoop", (), {"fs": type("fsmod", (), {"Path": FakePath})})
+        self._jvm = type("jvm", (), {"org": type("org", (), {"apache": type("apache", (), {"hadoop": hadoop})})})
+        self._jsc = type("jsc", (), {"hadoopConfiguration": staticmethod(lambda: None)})
+
+
+class HadoopFsTest(unittest.TestCase):
+    def setUp(self):
+        self.fs = FakeFs({
+            "s3://p/orders/": ["s3://p/orders/dt=2024-05-02", "s3://p/orders/dt=2024-05-01",
+                               "s3://p/orders/_temporary", "s3://p/orders/_SUCCESS"],
+            "s3://p/orders/dt=2024-05-01/": [],
+        })
+        self.spark = FakeSpark(self.fs)
+
+    def test_list_partition_dts(self):
+        self.assertEqual(hadoopfs.list_partition_dts(self.spark, "s3://p/orders/"), ["2024-05-01", "2024-05-02"])
+        self.assertEqual(hadoopfs.list_partition_dts(self.spark, "s3://p/missing/"), [])
+
+    def test_exists_and_delete(self):
+        self.assertTrue(hadoopfs.exists(self.spark, "s3://p/orders/"))
+        self.assertTrue(hadoopfs.delete_recursive(self.spark, "s3://p/orders/dt=2024-05-01/"))
+        self.assertFalse(hadoopfs.delete_recursive(self.spark, "s3://p/orders/dt=2024-04-01/"))
+        self.assertEqual(self.fs.deleted, [("s3://p/orders/dt=2024-05-01/", True)])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,120 @@
+import datetime as dt
+import unittest
+
+import support
+from support import ts
+from lakelib import partitions
+
+
+class DtTest(unittest.TestCase):
+    def test_dt_of(self):
+        self.assertEqual(partitions.dt_of(ts(2024, 5, 1, 23, 59, 59)), "2024-05-01")
+        self.assertEqual(partitions.dt_of(dt.datetime(2024, 5, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-2)))),
+                         "2024-05-02")
+        self.assertEqual(partitions.dt_of(dt.date(2024, 2, 29)), "2024-02-29")
+        with self.assertRaises(ValueError):
+            partitions.dt_of("2024-05-01")
+
+    def test_dt_of_record(self):
+        spec = support.dataset("clickstream")
+        self.assertEqual(partitions.dt_of_record({"event_time": ts(2024, 1, 31, 5)}, spec), "2024-01-31")
+
+    def test_parse_dt(self):
+        self.assertEqual(partitions.parse_dt("2024-05-01"), dt.date(2024, 5, 1))
+        for bad in ("2024-5-1", "2024-02-30", "20240501", None):
+            with self.assertRaises(ValueError):
+                partitions.parse_dt(bad)
+
+
+class PathTest(unittest.TestCase):
+    def test_partition_path(self):
+        self.assertEqual(partitions.partition_path("s3://p/clickstream/", "2024-05-01"),
+                         "s3://p/clickstream/dt=2024-05-01/")
+        self.assertEqual(partitions.partition_path("s3://p/_quarantine/clickstream", "2024-05-01"),
+                         "s3://p/_quarantine/clickstream/dt=2024-05-01/")
+        with self.assertRaises(ValueError):
+            partitions.partition_path("s3://p/x/", "May 1")
+
+    def test_dataset_path(self):
+        self.assertEqual(partitions.dataset_path("s3://c", "orders_daily"), "s3://c/orders_daily/")
+        self.assertEqual(partitions.dataset_path("s3://c/", "customer_activity"), "s3://c/customer_activity/")
+
+    def test_parse_partition_dirs(self):
+        names = ["dt=2024-05-02", "dt=2024-05-01/", "s3://p/orders/dt=2024-04-30", "_temporary",
+                 ".spark-staging-123", "dt=2024-13-01", "dt=latest", "part-0000.parquet", "dt=2024-05-01"]
+        self.assertEqual(partitions.parse_partition_dirs(names), ["2024-04-30", "2024-05-01", "2024-05-02"])
+
+
+class LookbackTest(unittest.TestCase):
+    def test_lookback_start(self):
+        self.assertEqual(partitions.lookback_start(dt.date(2024, 3, 2), 3), "2024-02-28")
+        self.assertEqual(partitions.lookback_start(dt.date(2024, 3, 2), 0), "2024-03-02")
+        with self.assertRaises(ValueError):
+            partitions.lookback_start(dt.date(2024, 3, 2), -1)
+
+    def test_lookback_partitions(self):
+        self.assertEqual(partitions.lookback_partitions(dt.date(2024, 3, 1), 3),
+                         ["2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01"])
+        self.assertEqual(partitions.lookback_partitions(dt.date(2024, 1, 1), 0), ["2024-01-01"])
+        self.assertEqual(partitions.lookback_partitions(dt.date(2024, 1, 1), 1), ["2023-12-31", "2024-01-01"])
+
+    def test_in_window_and_today(self):
+        self.assertTrue(partitions.in_window("2024-05-01", "2024-05-01"))
+        self.assertFalse(partitions.in_window("2024-04-30", "2024-05-01"))
+        late_evening_west = dt.datetime(2024, 5, 1, 20, tzinfo=dt.timezone(dt.timedelta(hours=-7)))
+        self.assertEqual(partitions.today_utc(late_evening_west), dt.date(2024, 5, 2))
+
+    def test_stale_partitions(self):
+        self.assertEqual(partitions.stale_partitions(["2024-05-01", "2024-05-02", "2024-05-03"], ["2024-05-02"]),
+                         ["2024-05-01", "2024-05-03"])
+        self.assertEqual(partitions.stale_partitions(["2024-04-01", "2024-05-02", "2024-05-03"], ["2024-05-02"],
+                                                     start="2024-05-01"), ["2024-05-03"])
+
+
+class FileSizingTest(unittest.TestCase):
+    MB = partitions.MIB
+
+    def test_files_for_bytes(self):
+        self.assertEqual(partitions.files_for_bytes(0, 256), 1)
+        self.assertEqual(partitions.files_for_bytes(10 * self.MB, 256), 1)
+        self.assertEqual(partitions.files_for_bytes(256 * self.MB, 256), 1)
+        self.assertEqual(partitions.files_for_bytes(256 * self.MB + 1, 256), 2)
+        self.assertEqual(partitions.files_for_bytes(10 * 1024 * self.MB, 1024), 10)
+        with self.assertRaises(ValueError):
+            partitions.files_for_bytes(1, 0)
+
+    def test_multi_file_partitions_stay_within_half_target_and_target(self):
+        for size_mb in (257, 300, 511, 512, 513, 1000, 5000):
+            n = partitions.files_for_bytes(size_mb * self.MB, 256)
+            per_file = size_mb / n
+            self.assertGreaterEqual(per_file, 128, size_mb)
+            self.assertLessEqual(per_file, 256, size_mb)
+
+    def test_plan_output_files(self):
+        plan, total = partitions.plan_output_files(
+            {"2024-05-02": 600 * self.MB, "2024-05-01": 10 * self.MB, "2024-05-03": 256 * self.MB}, 256)
+        self.assertEqual(plan, {"2024-05-01": (0, 1), "2024-05-02": (1, 3), "2024-05-03": (4, 1)})
+        self.assertEqual(total, 5)
+
+    def test_output_partition_is_stable_and_in_range(self):
+        plan, total = partitions.plan_output_files({"2024-05-01": 1, "2024-05-02": 2000 * self.MB}, 256)
+        seen = set()
+        for i in range(200):
+            idx = partitions.output_partition(plan, "2024-05-02", (f"o-{i}",))
+            self.assertEqual(idx, partitions.output_partition(plan, "2024-05-02", (f"o-{i}",)))
+            self.assertTrue(1 <= idx < total)
+            seen.add(idx)
+        self.assertEqual(len(seen), plan["2024-05-02"][1], "keys spread over every file of the partition")
+        self.assertEqual(partitions.output_partition(plan, "2024-05-01", ("x",)), 0)
+        # crc32 of the canonical JSON: does not depend on PYTHONHASHSEED
+        self.assertEqual(partitions.bucket_of(("o-1",), 1000), partitions.bucket_of(("o-1",), 1000))
+
+    def test_estimated_row_bytes(self):
+        small = partitions.estimated_row_bytes({"a": 1})
+        big = partitions.estimated_row_bytes({"a": "x" * 4000})
+        self.assertGreaterEqual(small, 1)
+        self.assertAlmostEqual(big, 4000 / partitions.JSON_TO_PARQUET_RATIO, delta=10)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,255 @@
+package test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Logical ids of stateful resources are a deployed contract: a new id makes
+// CloudFormation replace the resource (a bucket full of data, or the key
+// that decrypts it). Change one only with a migration plan.
+var pinnedStorageIDs = map[string]string{
+	"LakeKey09476F72":             "AWS::KMS::Key",
+	"AccessLogsBucket83982689":    "AWS::S3::Bucket",
+	"RawBucket0C3EE094":           "AWS::S3::Bucket",
+	"ProcessedBucketDE59930C":     "AWS::S3::Bucket",
+	"CuratedBucket6A59C97E":       "AWS::S3::Bucket",
+	"AthenaResultsBucket879938FA": "AWS::S3::Bucket",
+}
+
+func TestStorageLogicalIDsArePinned(t *testing.T) {
+	for _, s := range []*scenario{dev, prod} {
+		res := s.json("storage")["Resources"].(map[string]any)
+		for id, typ := range pinnedStorageIDs {
+			r, ok := res[id].(map[string]any)
+			if !ok || r["Type"] != typ {
+				t.Errorf("%s: logical id %s (%s) changed or missing: this would replace a stateful resource", s.Cfg.Name, id, typ)
+			}
+		}
+	}
+}
+
+func TestZoneBucketsNamedFromConfig(t *testing.T) {
+	res := prod.json("storage")["Resources"].(map[string]any)
+	for id, name := range map[string]string{
+		"RawBucket0C3EE094":       "data-pipeline-raw-prod",
+		"ProcessedBucketDE59930C": "data-pipeline-processed-prod",
+		"CuratedBucket6A59C97E":   "data-pipeline-curated-prod",
+	} {
+		if got := props(res[id].(map[string]any))["BucketName"]; got != name {
+			t.Errorf("%s BucketName = %v, want %s", id, got, name)
+		}
+	}
+}
+
+func TestZoneBucketsEncryptedVersionedPrivateLogged(t *testing.T) {
+	for _, name := range []string{"data-pipeline-raw-dev", "data-pipeline-processed-dev", "data-pipeline-curated-dev"} {
+		check(t, name, func() {
+			dev.tpl("storage").HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
+				"BucketName": name,
+				"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{
+					"BucketKeyEnabled": true,
+					"ServerSideEncryptionByDefault": map[string]any{
+						"SSEAlgorithm":   "aws:kms",
+						"KMSMasterKeyID": map[string]any{"Fn::GetAtt": []any{"LakeKey09476F72", "Arn"}},
+					},
+				}}},
+				"VersioningConfiguration": map[string]any{"Status": "Enabled"},
+				"PublicAccessBlockConfiguration": map[string]any{
+					"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+				},
+				"LoggingConfiguration": map[string]any{
+					"DestinationBucketName": map[string]any{"Ref": "AccessLogsBucket83982689"},
+				},
+				"NotificationConfiguration": assertions.Match_Absent(),
+				"OwnershipControls":         map[string]any{"Rules": []any{map[string]any{"ObjectOwnership": "BucketOwnerEnforced"}}},
+			})
+		})
+	}
+	// EventBridge notifications are switched on through the CDK's handler.
+	check(t, "eventbridge", func() {
+		dev.tpl("storage").ResourcePropertiesCountIs(jsii.String("Custom::S3BucketNotifications"), map[string]any{
+			"NotificationConfiguration": map[string]any{"EventBridgeConfiguration": map[string]any{}},
+		}, jsii.Number(4)) // raw, processed, curated, athena results
+	})
+}
+
+func TestAccessLogAndResultsBuckets(t *testing.T) {
+	res := dev.json("storage")["Resources"].(map[string]any)
+	logs := props(res["AccessLogsBucket83982689"].(map[string]any))
+	enc := logs["BucketEncryption"].(map[string]any)["ServerSideEncryptionConfiguration"].([]any)[0].(map[string]any)["ServerSideEncryptionByDefault"].(map[string]any)
+	if enc["SSEAlgorithm"] != "AES256" {
+		t.Errorf("access-log bucket must use SSE-S3 (S3 log delivery cannot write SSE-KMS), got %v", enc)
+	}
+	if exp := lifecycleRule(logs, "expire-access-logs")["ExpirationInDays"]; exp != 90.0 {
+		t.Errorf("access logs expire after %v days, want 90", exp)
+	}
+	results := props(res["AthenaResultsBucket879938FA"].(map[string]any))
+	if exp := lifecycleRule(results, "expire-query-results")["ExpirationInDays"]; exp != 30.0 {
+		t.Errorf("query results expire after %v days, want 30", exp)
+	}
+	if sse := results["BucketEncryption"].(map[string]any)["ServerSideEncryptionConfiguration"].([]any)[0].(map[string]any)["ServerSideEncryptionByDefault"].(map[string]any)["SSEAlgorithm"]; sse != "aws:kms" {
+		t.Errorf("results bucket SSE = %v, want aws:kms", sse)
+	}
+}
+
+func TestBucketPoliciesDenyPlainTransportAndForeignKeys(t *testing.T) {
+	for _, bucket := range []string{"RawBucket0C3EE094", "ProcessedBucketDE59930C", "CuratedBucket6A59C97E"} {
+		stmts := bucketPolicy(t, dev.json("storage"), bucket)
+		got := map[string]bool{}
+		for _, s := range stmts {
+			b, _ := json.Marshal(s)
+			txt := string(b)
+			if s["Effect"] != "Deny" {
+				continue
+			}
+			switch {
+			case strings.Contains(txt, `"aws:SecureTransport":"false"`):
+				got["tls"] = true
+			case strings.Contains(txt, `"s3:TlsVersion":1.2`):
+				got["tls12"] = true
+			case s["Sid"] == "DenyNonKmsEncryption" && strings.Contains(txt, `"s3:x-amz-server-side-encryption":"aws:kms"`):
+				got["sse"] = true
+			case s["Sid"] == "DenyForeignKmsKey" && strings.Contains(txt, `"s3:x-amz-server-side-encryption-aws-kms-key-id":{"Fn::GetAtt":["LakeKey09476F72","Arn"]}`):
+				got["key"] = true
+			case s["Sid"] == "DenyKmsWithoutKeyId" && strings.Contains(txt, `"Null"`):
+				got["nokey"] = true
+			}
+		}
+		for _, w := range []string{"tls", "tls12", "sse", "key", "nokey"} {
+			if !got[w] {
+				t.Errorf("%s policy lacks the %s deny statement", bucket, w)
+			}
+		}
+	}
+}
+
+func TestLifecyclePerZone(t *testing.T) {
+	res := dev.json("storage")["Resources"].(map[string]any)
+	raw := lifecycleRule(props(res["RawBucket0C3EE094"].(map[string]any)), "raw-tiering-and-retention")
+	want := `[{"StorageClass":"INTELLIGENT_TIERING","TransitionInDays":30},{"StorageClass":"GLACIER","TransitionInDays":180}]`
+	if b, _ := json.Marshal(raw["Transitions"]); string(b) != want {
+		t.Errorf("raw transitions = %s, want %s", b, want)
+	}
+	if raw["ExpirationInDays"] != 2555.0 || raw["NoncurrentVersionExpiration"].(map[string]any)["NoncurrentDays"] != 90.0 || raw["AbortIncompleteMultipartUpload"].(map[string]any)["DaysAfterInitiation"] != 7.0 {
+		t.Errorf("raw expiry/noncurrent/multipart wrong: %v", raw)
+	}
+	for id, rule := range map[string]string{"ProcessedBucketDE59930C": "processed-tiering", "CuratedBucket6A59C97E": "curated-tiering"} {
+		r := lifecycleRule(props(res[id].(map[string]any)), rule)
+		b, _ := json.Marshal(r["Transitions"])
+		if string(b) != `[{"StorageClass":"INTELLIGENT_TIERING","TransitionInDays":0}]` || r["ExpirationInDays"] != nil {
+			t.Errorf("%s lifecycle = %v: want Intelligent-Tiering at once and no expiry", id, r)
+		}
+	}
+}
+
+func TestRemovalPolicies(t *testing.T) {
+	for _, s := range []*scenario{dev, prod} {
+		for id, r := range s.json("storage")["Resources"].(map[string]any) {
+			res := r.(map[string]any)
+			if typ := res["Type"]; (typ == "AWS::S3::Bucket" || typ == "AWS::KMS::Key") && res["DeletionPolicy"] != "Retain" {
+				t.Errorf("%s/%s DeletionPolicy = %v, want Retain", s.Cfg.Name, id, res["DeletionPolicy"])
+			}
+		}
+	}
+	// The double opt-in (allow_destroy + confirm_destroy) in dev: buckets go,
+	// and are emptied first so `cdk destroy --all` works.
+	res := devCustom.json("storage")["Resources"].(map[string]any)
+	for id := range pinnedStorageIDs {
+		if res[id].(map[string]any)["DeletionPolicy"] != "Delete" {
+			t.Errorf("devCustom/%s should be deletable with the double opt-in", id)
+		}
+	}
+	if len(resources(devCustom.json("storage"), "Custom::S3AutoDeleteObjects")) != 6-1 {
+		t.Errorf("want auto-delete on the 5 buckets when destroy is confirmed")
+	}
+	if len(resources(dev.json("storage"), "Custom::S3AutoDeleteObjects")) != 0 {
+		t.Errorf("auto-delete must not exist without the opt-in")
+	}
+}
+
+func TestKeyRotationAndServiceStatements(t *testing.T) {
+	check(t, "key", func() {
+		dev.tpl("storage").HasResourceProperties(jsii.String("AWS::KMS::Key"), map[string]any{
+			"EnableKeyRotation": true,
+			"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ObjectLike(&map[string]any{"Sid": "AllowCloudWatchLogs", "Condition": assertions.Match_ObjectLike(&map[string]any{"ArnLike": assertions.Match_AnyValue()})}),
+				assertions.Match_ObjectLike(&map[string]any{"Sid": "AllowCloudTrailEncrypt"}),
+				assertions.Match_ObjectLike(&map[string]any{"Sid": "AllowCloudWatchAlarms", "Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": map[string]any{"Ref": "AWS::AccountId"}}}}),
+				assertions.Match_ObjectLike(&map[string]any{"Sid": "AllowEventBridge"}),
+				assertions.Match_ObjectLike(&map[string]any{"Sid": "AllowBudgets"}),
+			})},
+		})
+	})
+}
+
+func TestZoneClassificationTags(t *testing.T) {
+	res := dev.json("storage")["Resources"].(map[string]any)
+	for id, want := range map[string]string{"RawBucket0C3EE094": "confidential", "ProcessedBucketDE59930C": "confidential", "CuratedBucket6A59C97E": "internal"} {
+		if got := tagMap(props(res[id].(map[string]any)))["data-classification"]; got != want {
+			t.Errorf("%s data-classification = %q, want %q", id, got, want)
+		}
+	}
+}
+
+func TestPrivateNetworkOnlyWhenEnabled(t *testing.T) {
+	if n := len(resources(dev.json("storage"), "AWS::EC2::VPC")); n != 0 {
+		t.Errorf("dev (enable_vpc off) has %d VPCs", n)
+	}
+	for _, s := range []*scenario{prod, devCustom} {
+		tpl := s.json("storage")
+		if len(resources(tpl, "AWS::EC2::VPC")) != 1 || len(resources(tpl, "AWS::EC2::NatGateway")) != 0 || len(resources(tpl, "AWS::EC2::InternetGateway")) != 0 {
+			t.Errorf("%s: want one VPC with no NAT and no internet gateway", s.Cfg.Name)
+		}
+		if len(resources(tpl, "AWS::EC2::FlowLog")) != 1 {
+			t.Errorf("%s: want VPC flow logs", s.Cfg.Name)
+		}
+		services := map[string]bool{}
+		for _, e := range resources(tpl, "AWS::EC2::VPCEndpoint") {
+			b, _ := json.Marshal(props(e)["ServiceName"])
+			for _, svc := range []string{"s3", "glue", "kms", "logs", "monitoring", "sts", "kinesis-streams", "secretsmanager"} {
+				if strings.Contains(string(b), "."+svc+`"`) || strings.Contains(string(b), "."+svc+".") {
+					services[svc] = true
+				}
+			}
+		}
+		for _, svc := range []string{"s3", "glue", "kms", "logs", "sts", "kinesis-streams", "secretsmanager"} {
+			if !services[svc] {
+				t.Errorf("%s: no %s endpoint (have %v)", s.Cfg.Name, svc, services)
+			}
+		}
+	}
+	if prod.Lake.Storage.Vpc == nil || prod.Lake.Storage.JobSecurityGroup == nil || dev.Lake.Storage.Vpc != nil {
+		t.Error("Storage.Vpc/JobSecurityGroup must be set exactly when enable_vpc is on")
+	}
+}
+
+func bucketPolicy(t *testing.T, tpl map[string]any, bucketID string) []map[string]any {
+	t.Helper()
+	for _, p := range resources(tpl, "AWS::S3::BucketPolicy") {
+		if ref, _ := props(p)["Bucket"].(map[string]any); ref["Ref"] == bucketID {
+			var out []map[string]any
+			for _, s := range props(p)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				out = append(out, s.(map[string]any))
+			}
+			return out
+		}
+	}
+	t.Fatalf("no bucket policy for %s", bucketID)
+	return nil
+}
+
+func lifecycleRule(bucketProps map[string]any, id string) map[string]any {
+	lc, _ := bucketProps["LifecycleConfiguration"].(map[string]any)
+	rules, _ := lc["Rules"].([]any)
+	for _, r := range rules {
+		if m := r.(map[string]any); m["Id"] == id {
+			return m
+		}
+	}
+	return map[string]any{}
+}

@@ -169,6 +169,22 @@ func TestBadConfig(t *testing.T) {
 		{"account", block(`"account":"12345"`), []string{`environments.dev.account: "12345" is not an AWS account id`}},
 		{"recorder without rules", block(`"create_config_recorder":true`), []string{"create_config_recorder: true needs enable_config_rules"}},
 		{"not an object", `[1,2]`, []string{"environments.dev: must be a JSON object"}},
+		{"dms without vpc and fields", block(`"dms":{"enabled":true,"source_engine":"db2","tables":["customers"]}`), []string{
+			"environments.dev.dms.enabled: true needs enable_vpc: true",
+			"environments.dev.dms.source_secret_name: missing",
+			`environments.dev.dms.source_engine: "db2" is not allowed`,
+			"environments.dev.dms.source_database: missing",
+			`environments.dev.dms.tables[0]: "customers" is not a declared dataset`,
+		}},
+		{"dms typo", block(`"dms":{"enabeld":true}`), []string{`environments.dev.dms.enabeld: unknown key (did you mean "enabled"?)`}},
+		{"dms target", block(`"enable_vpc":true,"dms":{"enabled":true,"source_secret_name":"s","source_engine":"mysql","source_database":"shop","tables":["orders"],"target":"firehose"}`), []string{`environments.dev.dms.target: "firehose" is not allowed`}},
+		{"quicksight arn", block(`"quicksight":{"principal_arn":"bob"}`), []string{`environments.dev.quicksight.principal_arn: "bob" is not a QuickSight user or group ARN`}},
+		{"redshift name", block(`"redshift":{"enabled":true,"name":"My_Cluster"}`), []string{`environments.dev.redshift.name: "My_Cluster" is not a Redshift namespace`}},
+		{"emr without vpc", block(`"enable_emr":true`), []string{"environments.dev.enable_emr: true needs enable_vpc: true"}},
+		{"emr release", block(`"emr_release_label":"7.5"`), []string{`environments.dev.emr_release_label: "7.5" is not an EMR release label`}},
+		{"target file size", block(`"target_file_mb":64`), []string{"environments.dev.target_file_mb: 64 is out of range: use 128..1024"}},
+		{"api quota", block(`"api_quota_per_day":-1`), []string{"environments.dev.api_quota_per_day: -1 is negative"}},
+		{"api latency", block(`"api_latency_p99_ms":30000`), []string{"environments.dev.api_latency_p99_ms: 30000 is out of range"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -128,6 +128,32 @@ func (c *Config) applyDefaults() {
 		defInt(&e.LogRetentionDays, "log_retention_days", 30)
 	}
 	defInt(&e.MonthlyBudgetUsd, "monthly_budget_usd", DefaultMonthlyBudgetUsd)
+	defInt(&e.EmrMaxVcpu, "emr_max_vcpu", 16)
+	defInt(&e.EmrMaxMemoryGB, "emr_max_memory_gb", 64)
+	defInt(&e.EmrIdleTimeoutMinutes, "emr_idle_timeout_minutes", 15)
+	def(&e.EmrReleaseLabel, "emr_release_label", "emr-7.5.0")
+	defInt(&e.TargetFileMB, "target_file_mb", 256)
+	defInt(&e.QualityLookbackDays, "quality_lookback_days", 3)
+	defInt(&e.CuratedLookbackDays, "curated_lookback_days", 3)
+	defInt(&e.ApiLatencyP99Ms, "api_latency_p99_ms", 2000)
+	defInt(&e.Api5xxThreshold, "api_5xx_threshold", 5)
+	defInt(&e.AthenaDailyScannedGB, "athena_daily_scanned_gb", 100)
+	d := &e.DMS
+	if d.SourceSchema == "" {
+		d.SourceSchema = "public"
+	}
+	if d.Target == "" {
+		d.Target = "kinesis"
+	}
+	if d.InstanceClass == "" {
+		d.InstanceClass = "dms.t3.medium"
+	}
+	if d.AllocatedStorageGB == 0 {
+		d.AllocatedStorageGB = 50
+	}
+	if e.Redshift.Type == "" {
+		e.Redshift.Type = "serverless"
+	}
 	defBool(&e.EnableCloudTrail, true)
 }
 

@@ -97,6 +97,12 @@ type Environment struct {
 	ApiBurstLimit int `json:"api_burst_limit"`
 	// EnableWAF attaches a WAF web ACL to the API. Default: true in production.
 	EnableWAF *bool `json:"enable_waf"`
+	// ApiQuotaPerDay caps requests per API key and day through a usage
+	// plan; when set, callers also need an API key. Default: 0 (no quota,
+	// IAM auth only).
+	ApiQuotaPerDay int `json:"api_quota_per_day"`
+	// DMS replicates a database into the lake. Default: off.
+	DMS DMS `json:"dms"`
 
 	// Glue job settings.
 	// GlueVersion default: 5.0.
@@ -113,6 +119,20 @@ type Environment struct {
 	CrawlerSchedule string `json:"crawler_schedule"`
 	// EnableEMR creates the EMR Serverless application. Default: false.
 	EnableEMR bool `json:"enable_emr"`
+	// EmrMaxVcpu and EmrMaxMemoryGB cap the EMR Serverless application.
+	// Defaults: 16 vCPU, 64 GB. EmrIdleTimeoutMinutes stops it when idle
+	// (default 15). EmrReleaseLabel default: emr-7.5.0.
+	EmrMaxVcpu            int    `json:"emr_max_vcpu"`
+	EmrMaxMemoryGB        int    `json:"emr_max_memory_gb"`
+	EmrIdleTimeoutMinutes int    `json:"emr_idle_timeout_minutes"`
+	EmrReleaseLabel       string `json:"emr_release_label"`
+	// TargetFileMB is the Parquet file size the raw->processed job aims at
+	// (the seed asks for 128 MB-1 GB files). Default: 256.
+	TargetFileMB int `json:"target_file_mb"`
+	// QualityLookbackDays and CuratedLookbackDays: the partitions the
+	// quality check evaluates and the curated job recomputes. Default: 3.
+	QualityLookbackDays int `json:"quality_lookback_days"`
+	CuratedLookbackDays int `json:"curated_lookback_days"`
 
 	// AthenaBytesScannedCutoffMB stops a query that scans more. Default:
 	// 10240 (10 GiB). Athena's minimum is 10 MB.
@@ -123,6 +143,17 @@ type Environment struct {
 	LogRetentionDays int `json:"log_retention_days"`
 	// MonthlyBudgetUsd is the AWS Budgets monthly cost limit. Default: 100.
 	MonthlyBudgetUsd int `json:"monthly_budget_usd"`
+	// ApiLatencyP99Ms and Api5xxThreshold: API alarms (p99 latency in ms,
+	// 5xx responses per 5 minutes). Defaults: 2000 and 5.
+	ApiLatencyP99Ms int `json:"api_latency_p99_ms"`
+	Api5xxThreshold int `json:"api_5xx_threshold"`
+	// AthenaDailyScannedGB alarms when the workgroup scans more per day.
+	// Default: 100.
+	AthenaDailyScannedGB int `json:"athena_daily_scanned_gb"`
+	// QuickSight connects QuickSight to the workgroup. Default: off.
+	QuickSight QuickSight `json:"quicksight"`
+	// Redshift lets an existing Redshift query the lake. Default: off.
+	Redshift Redshift `json:"redshift"`
 	// EnableCloudTrail creates a trail with S3 data events. Default: true.
 	EnableCloudTrail *bool `json:"enable_cloudtrail"`
 	// EnableConfigRules creates AWS Config managed rules. Default: false
@@ -167,4 +198,48 @@ func Int(i *int) int {
 		return 0
 	}
 	return *i
+}
+
+// DMS is the `dms` block: replication of a source database into the lake.
+type DMS struct {
+	// Enabled creates the replication instance, endpoints and task.
+	// Default: false. Needs enable_vpc.
+	Enabled bool `json:"enabled"`
+	// SourceSecretName names the Secrets Manager secret with the source
+	// connection (host, port, username, password). Required when enabled.
+	SourceSecretName string `json:"source_secret_name"`
+	// SourceEngine: mysql, postgres, aurora, aurora-postgresql, oracle,
+	// sqlserver, mariadb. Required when enabled.
+	SourceEngine string `json:"source_engine"`
+	// SourceDatabase is the database to read. Required when enabled.
+	SourceDatabase string `json:"source_database"`
+	// SourceSchema holds the tables. Default: public.
+	SourceSchema string `json:"source_schema"`
+	// Tables are replicated; each must be a declared dataset (the table
+	// name is the dataset name). Default: none (required when enabled).
+	Tables []string `json:"tables"`
+	// Target is "kinesis" (through the validator, the default) or "s3"
+	// (straight into the raw landing prefix).
+	Target string `json:"target"`
+	// InstanceClass default: dms.t3.medium. AllocatedStorageGB default: 50.
+	InstanceClass      string `json:"instance_class"`
+	AllocatedStorageGB int    `json:"allocated_storage_gb"`
+}
+
+// QuickSight is the `quicksight` block.
+type QuickSight struct {
+	// PrincipalArn is the QuickSight user or group that owns the data
+	// source and datasets. Empty: QuickSight is off.
+	PrincipalArn string `json:"principal_arn"`
+}
+
+// Redshift is the `redshift` block.
+type Redshift struct {
+	// Enabled creates the Spectrum role. Default: false.
+	Enabled bool `json:"enabled"`
+	// Type is "serverless" or "provisioned". Default: serverless.
+	Type string `json:"type"`
+	// Name is the serverless namespace or the provisioned cluster id.
+	// Required when enabled.
+	Name string `json:"name"`
 }

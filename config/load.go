@@ -23,14 +23,8 @@ const (
 // DefaultEnvironment is selected when `-c env=NAME` is not given.
 const DefaultEnvironment = "dev"
 
-// Join declares a curated dataset that combines two datasets per day on
-// shared columns (e.g. clickstream and orders per customer).
-type Join struct {
-	Name        string   `json:"name"`
-	Description string   `json:"description"`
-	Datasets    []string `json:"datasets"`
-	On          []string `json:"on"`
-}
+// Join is a curated join declaration (context.joins).
+type Join = dataset.Join
 
 // Config is everything one environment's stacks need.
 type Config struct {

@@ -199,7 +199,102 @@ func (c *Config) validate(path string) []string {
 	if e.CreateConfigRecorder && !e.EnableConfigRules {
 		add("create_config_recorder", "true needs enable_config_rules: true (the recorder only serves the rules)")
 	}
+	if e.ApiQuotaPerDay < 0 {
+		add("api_quota_per_day", "%d is negative: use 0 (no quota) or a number of requests per day", e.ApiQuotaPerDay)
+	}
+	if e.EmrMaxVcpu < 1 || e.EmrMaxVcpu > 4000 {
+		add("emr_max_vcpu", "%d is out of range: use 1..4000", e.EmrMaxVcpu)
+	}
+	if e.EmrMaxMemoryGB < 2 || e.EmrMaxMemoryGB > 16000 {
+		add("emr_max_memory_gb", "%d is out of range: use 2..16000", e.EmrMaxMemoryGB)
+	}
+	if e.EmrIdleTimeoutMinutes < 1 || e.EmrIdleTimeoutMinutes > 10080 {
+		add("emr_idle_timeout_minutes", "%d is out of range: use 1..10080", e.EmrIdleTimeoutMinutes)
+	}
+	if !emrReleaseRe.MatchString(e.EmrReleaseLabel) {
+		add("emr_release_label", "%q is not an EMR release label like emr-7.5.0", e.EmrReleaseLabel)
+	}
+	if e.EnableEMR && !Bool(e.EnableVPC) {
+		add("enable_emr", "true needs enable_vpc: true (the application runs in the private network)")
+	}
+	if e.TargetFileMB < 128 || e.TargetFileMB > 1024 {
+		add("target_file_mb", "%d is out of range: use 128..1024 (the seed's 128 MB-1 GB files)", e.TargetFileMB)
+	}
+	for key, v := range map[string]int{"quality_lookback_days": e.QualityLookbackDays, "curated_lookback_days": e.CuratedLookbackDays} {
+		if v < 0 || v > 366 {
+			add(key, "%d is out of range: use 0..366", v)
+		}
+	}
+	if e.ApiLatencyP99Ms < 50 || e.ApiLatencyP99Ms > 29000 {
+		add("api_latency_p99_ms", "%d is out of range: use 50..29000 (API Gateway times out at 29 s)", e.ApiLatencyP99Ms)
+	}
+	if e.Api5xxThreshold < 1 {
+		add("api_5xx_threshold", "%d is not allowed: use >= 1", e.Api5xxThreshold)
+	}
+	if e.AthenaDailyScannedGB < 1 {
+		add("athena_daily_scanned_gb", "%d is not allowed: use >= 1", e.AthenaDailyScannedGB)
+	}
+	p = append(p, c.dmsProblems(path)...)
+	if q := e.QuickSight.PrincipalArn; q != "" && !quicksightRe.MatchString(q) {
+		add("quicksight.principal_arn", "%q is not a QuickSight user or group ARN (arn:aws:quicksight:REGION:ACCOUNT:user/NAMESPACE/NAME)", q)
+	}
+	if r := e.Redshift; r.Enabled {
+		if r.Type != "serverless" && r.Type != "provisioned" {
+			add("redshift.type", "%q is not allowed: use serverless or provisioned", r.Type)
+		}
+		if !redshiftNameRe.MatchString(r.Name) {
+			add("redshift.name", "%q is not a Redshift namespace or cluster id: 1-63 lowercase letters, digits and hyphens", r.Name)
+		}
+	}
 	p = append(p, c.joinProblems()...)
+	return p
+}
+
+var (
+	emrReleaseRe   = regexp.MustCompile(`^emr-[0-9]+\.[0-9]+\.[0-9]+$`)
+	quicksightRe   = regexp.MustCompile(`^arn:aws:quicksight:[a-z0-9-]+:[0-9]{12}:(user|group)/[A-Za-z0-9._@+=,-]+/[A-Za-z0-9._@+=,/-]+$`)
+	redshiftNameRe = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	dmsEngines     = []string{"mysql", "postgres", "aurora", "aurora-postgresql", "oracle", "sqlserver", "mariadb"}
+)
+
+func (c *Config) dmsProblems(path string) []string {
+	d := c.DMS
+	if !d.Enabled {
+		return nil
+	}
+	var p []string
+	add := func(key, format string, args ...any) {
+		p = append(p, fmt.Sprintf("%s.dms.%s: "+format, append([]any{path, key}, args...)...))
+	}
+	if !Bool(c.EnableVPC) {
+		add("enabled", "true needs enable_vpc: true (the replication instance runs in the private network)")
+	}
+	if d.SourceSecretName == "" {
+		add("source_secret_name", "missing: name the Secrets Manager secret with the source connection")
+	}
+	if !slices.Contains(dmsEngines, d.SourceEngine) {
+		add("source_engine", "%q is not allowed: use one of %s", d.SourceEngine, strings.Join(dmsEngines, ", "))
+	}
+	if d.SourceDatabase == "" {
+		add("source_database", "missing: name the database to replicate")
+	}
+	if d.Target != "kinesis" && d.Target != "s3" {
+		add("target", "%q is not allowed: use kinesis or s3", d.Target)
+	}
+	if !strings.HasPrefix(d.InstanceClass, "dms.") {
+		add("instance_class", "%q is not a DMS instance class like dms.t3.medium", d.InstanceClass)
+	}
+	if d.AllocatedStorageGB < 5 || d.AllocatedStorageGB > 6144 {
+		add("allocated_storage_gb", "%d is out of range: use 5..6144", d.AllocatedStorageGB)
+	}
+	if len(d.Tables) == 0 {
+		add("tables", "is empty: list the tables to replicate (each a declared dataset)")
+	}
+	for i, t := range d.Tables {
+		if _, ok := c.Dataset(t); !ok {
+			add(fmt.Sprintf("tables[%d]", i), "%q is not a declared dataset: the table name is the dataset name", t)
+		}
+	}
 	return p
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesisfirehose"
@@ -38,6 +39,12 @@ type Ingestion struct {
 	// Validator is the Firehose processor that checks records against
 	// their dataset declaration.
 	Validator awslambda.IFunction
+	// Api is the REST API in front of the stream (POST /v1/ingest/...).
+	Api awsapigateway.RestApi
+	// FirehoseLogGroup receives Firehose delivery errors.
+	FirehoseLogGroup awslogs.ILogGroup
+	// ReplicationTaskArn is the DMS task (nil unless dms.enabled).
+	ReplicationTaskArn *string
 	// Outputs the pipeline's smoke test reads (role output only in
 	// pipeline mode).
 	StreamNameOutput, SmokeTestRoleOutput awscdk.CfnOutput
@@ -107,6 +114,7 @@ func NewIngestion(scope constructs.Construct, id string, props IngestionProps) *
 		Retention:     retention(cfg.LogRetentionDays),
 		RemovalPolicy: removal,
 	})
+	in.FirehoseLogGroup = firehoseLogs
 	delivery := awskinesisfirehose.NewDeliveryStream(stack, jsii.String("DeliveryStream"), &awskinesisfirehose.DeliveryStreamProps{
 		Source: awskinesisfirehose.NewKinesisStreamSource(stream),
 		Destination: awskinesisfirehose.NewS3Bucket(st.Raw, &awskinesisfirehose.S3BucketProps{

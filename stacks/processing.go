@@ -27,6 +27,16 @@ type Processing struct {
 	// SecurityConfiguration encrypts job logs, bookmarks and S3 writes with
 	// the lake key.
 	SecurityConfiguration awsglue.ISecurityConfiguration
+	// Jobs are every Glue job (raw->processed and quality per dataset,
+	// processed->curated), for failure rules and elapsed-time alarms.
+	Jobs []awsglue.IJob
+	// CrawlerNames and WorkflowName identify the crawlers and the workflow
+	// for failure rules.
+	CrawlerNames []*string
+	WorkflowName *string
+	// EmrApplicationId is the EMR Serverless application (nil unless
+	// enable_emr).
+	EmrApplicationId *string
 }
 
 // NewProcessing builds the processing stack.

@@ -75,6 +75,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// extraScenarios are built on first use by the tests that need them (one
+// synthesis each), so optional features cost nothing for other tests.
+var extraScenarios = map[string]*scenario{}
+
+// scenarioWith returns (building once) environment envName of cdk.json
+// with the extra keys set in its block, under a cache key.
+func scenarioWith(key, envName string, extra map[string]any, opts stacks.Options) *scenario {
+	if s, ok := extraScenarios[key]; ok {
+		return s
+	}
+	s := build(envName, extra, opts)
+	extraScenarios[key] = s
+	return s
+}
+
 func readContext() (config.Context, error) {
 	b, err := os.ReadFile("../cdk.json")
 	if err != nil {

@@ -1,12 +1,20 @@
 package stacks
 
 import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/config"
+	"github.com/example/datalake/constructs/compliance"
+	"github.com/example/datalake/dataset"
 )
 
 // ProcessingProps configure the processing stack.
@@ -39,27 +47,190 @@ type Processing struct {
 	EmrApplicationId *string
 }
 
+// Layout of the processed and curated zones, shared with the Glue jobs
+// (glue/README.md) and the analytics tables.
+const (
+	LandingPrefix    = "landing/"
+	QuarantinePrefix = "_quarantine/"
+	// ProjectionStart is the first day partition projection enumerates.
+	ProjectionStart = "2020-01-01"
+)
+
 // NewProcessing builds the processing stack.
 func NewProcessing(scope constructs.Construct, id string, props ProcessingProps) *Processing {
 	cfg, st := props.Config, props.Storage
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	p := &Processing{Stack: stack}
+	removal := awscdk.RemovalPolicy_RETAIN
+	if props.Destroy {
+		removal = awscdk.RemovalPolicy_DESTROY
+	}
 
 	db := awsglue.NewDatabase(stack, jsii.String("CatalogDatabase"), &awsglue.DatabaseProps{
 		DatabaseName: jsii.String(cfg.DataCatalogDatabaseName),
 		Description:  jsii.String("Tables of the raw, processed and curated zones of " + cfg.Prefix()),
 	})
-	if !props.Destroy {
-		db.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
-	}
+	db.ApplyRemovalPolicy(removal)
 	p.Database = db
 
+	secName := cfg.Prefix() + "-glue"
 	p.SecurityConfiguration = awsglue.NewSecurityConfiguration(stack, jsii.String("SecurityConfiguration"), &awsglue.SecurityConfigurationProps{
-		CloudWatchEncryption:   awsglue.CloudWatchEncryption_Kms(st.Key),
-		JobBookmarksEncryption: awsglue.JobBookmarksEncryption_ClientSideKms(st.Key),
-		S3Encryption:           awsglue.S3Encryption_Kms(st.Key),
+		SecurityConfigurationName: jsii.String(secName),
+		CloudWatchEncryption:      awsglue.CloudWatchEncryption_Kms(st.Key),
+		JobBookmarksEncryption:    awsglue.JobBookmarksEncryption_ClientSideKms(st.Key),
+		S3Encryption:              awsglue.S3Encryption_Kms(st.Key),
 	})
 
+	p.addTables(cfg, st, db)
+	crawler := p.addLandingCrawler(cfg, st, db, secName)
+	p.CrawlerNames = []*string{crawler.Ref()}
+	p.addJobsAndWorkflow(cfg, st, db)
+	if cfg.EnableEMR {
+		p.EmrApplicationId = newEmrApplication(stack, cfg, st)
+	}
+
 	output(stack, "CatalogDatabaseName", jsii.String(cfg.DataCatalogDatabaseName), "Glue catalog database of the lake tables")
+	output(stack, "WorkflowName", p.WorkflowName, "Glue workflow raw -> processed -> quality -> curated")
 	return p
+}
+
+// glueType turns a catalog type string into the Glue L2 type.
+func glueType(t string) awsglue.Type {
+	return awsglue.Schema_Custom(jsii.String(t), jsii.Bool(!strings.HasPrefix(t, "struct<")))
+}
+
+func columns(cols []dataset.TableColumn) *[]*awsglue.Column {
+	out := make([]*awsglue.Column, len(cols))
+	for i, c := range cols {
+		out[i] = &awsglue.Column{Name: jsii.String(c.Name), Type: glueType(c.Type)}
+	}
+	return &out
+}
+
+// dtProjection: one partition per day from ProjectionStart to today, so
+// a new day is queryable without a crawler or MSCK REPAIR.
+func dtProjection() *map[string]awsglue.PartitionProjectionConfiguration {
+	return &map[string]awsglue.PartitionProjectionConfiguration{
+		"dt": awsglue.PartitionProjectionConfiguration_Date(&awsglue.DatePartitionProjectionConfigurationProps{
+			Format: jsii.String("yyyy-MM-dd"),
+			Min:    jsii.String(ProjectionStart),
+			Max:    jsii.String("NOW"),
+		}),
+	}
+}
+
+// addTables declares every dataset's table in each zone, from the
+// declaration: raw (JSON envelopes), processed (Parquet) and curated daily
+// aggregates and joins (Parquet), all partitioned by dt with projection.
+func (p *Processing) addTables(cfg *config.Config, st *Storage, db awsglue.IDatabase) {
+	table := func(id, name, description string, bucket awss3.IBucket, prefix string, cols []dataset.TableColumn, format awsglue.DataFormat) {
+		awsglue.NewS3Table(p.Stack, jsii.String(id), &awsglue.S3TableProps{
+			Database:            db,
+			TableName:           jsii.String(name),
+			Description:         jsii.String(description),
+			Columns:             columns(cols),
+			PartitionKeys:       &[]*awsglue.Column{{Name: jsii.String("dt"), Type: awsglue.Schema_STRING()}},
+			PartitionProjection: dtProjection(),
+			DataFormat:          format,
+			Storage:             awsglue.S3TableStorage_FromBucket(bucket),
+			S3Prefix:            jsii.String(prefix),
+			// The objects are SSE-KMS with the lake key; Athena and Glue
+			// decrypt transparently with the reader's key grant.
+			HasEncryptedData: jsii.Bool(true),
+		})
+	}
+	for _, d := range cfg.Datasets {
+		table("RawTable-"+d.Name, d.Name+"_raw", "Raw envelopes of "+d.Name+" as delivered by Firehose", st.Raw, "source="+d.Name+"/", dataset.RawColumns(d), awsglue.DataFormat_JSON())
+		table("ProcessedTable-"+d.Name, d.Name, d.Description+" (cleaned, typed, de-duplicated)", st.Processed, d.Name+"/", dataset.ProcessedColumns(d), awsglue.DataFormat_PARQUET())
+		table("DailyTable-"+d.Name, dataset.DailyTable(d), "Daily aggregates of "+d.Name, st.Curated, dataset.DailyTable(d)+"/", dataset.DailyColumns(d), awsglue.DataFormat_PARQUET())
+	}
+	for _, j := range cfg.Joins {
+		cols, err := dataset.JoinColumns(j, cfg.Datasets)
+		if err != nil {
+			panic(err) // config validation already checked the join
+		}
+		table("JoinTable-"+j.Name, j.Name, j.Description, st.Curated, j.Name+"/", cols, awsglue.DataFormat_PARQUET())
+	}
+}
+
+// glueRole returns a role for a Glue job or crawler with what every run
+// needs besides data access: writing its (KMS-encrypted) logs and metrics.
+func glueRole(stack awscdk.Stack, id, description string) awsiam.Role {
+	role := awsiam.NewRole(stack, jsii.String(id), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil),
+		Description: jsii.String(description),
+	})
+	// Hand-written: the Glue service-role managed policy would grant every
+	// bucket named aws-glue-*; runs only need their own log groups.
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"),
+		Resources: jsii.Strings(fmt.Sprintf("arn:%s:logs:%s:%s:log-group:/aws-glue/*",
+			*stack.Partition(), *stack.Region(), *stack.Account())),
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:    jsii.Strings("cloudwatch:PutMetricData"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"cloudwatch:namespace": []string{"Glue", "Glue Data Quality"}}},
+	}))
+	return role
+}
+
+// catalogArns are the catalog, the database and its tables matching
+// tablePattern, for glue:* table actions.
+func catalogArns(stack awscdk.Stack, db string, tablePattern string) *[]*string {
+	base := fmt.Sprintf("arn:%s:glue:%s:%s:", *stack.Partition(), *stack.Region(), *stack.Account())
+	return jsii.Strings(base+"catalog", base+"database/"+db, base+"table/"+db+"/"+tablePattern)
+}
+
+// addLandingCrawler discovers the schema of files people and exports drop
+// under landing/ (the declared datasets need no crawler: their tables come
+// from the declarations).
+func (p *Processing) addLandingCrawler(cfg *config.Config, st *Storage, db awsglue.IDatabase, secName string) awsglue.CfnCrawler {
+	stack := p.Stack
+	role := glueRole(stack, "LandingCrawlerRole", "Crawls the raw zone's landing prefix")
+	st.Raw.GrantRead(role, jsii.String(LandingPrefix+"*"))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
+			"glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition"),
+		Resources: catalogArns(stack, cfg.DataCatalogDatabaseName, "landing_*"),
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("glue:GetSecurityConfiguration"),
+		Resources: jsii.Strings("*"),
+	}))
+	crawlerConfig, _ := json.Marshal(map[string]any{
+		"Version":       1.0,
+		"CrawlerOutput": map[string]any{"Partitions": map[string]any{"AddOrUpdateBehavior": "InheritFromTable"}},
+		"Grouping":      map[string]any{"TableGroupingPolicy": "CombineCompatibleSchemas"},
+	})
+	crawler := awsglue.NewCfnCrawler(stack, jsii.String("LandingCrawler"), &awsglue.CfnCrawlerProps{
+		Name:         jsii.String(cfg.Prefix() + "-landing"),
+		Description:  jsii.String("Schema discovery for uploads and database exports under " + LandingPrefix),
+		Role:         role.RoleArn(),
+		DatabaseName: db.DatabaseName(),
+		TablePrefix:  jsii.String("landing_"),
+		Targets: &awsglue.CfnCrawler_TargetsProperty{S3Targets: &[]*awsglue.CfnCrawler_S3TargetProperty{{
+			Path: jsii.String("s3://" + *st.Raw.BucketName() + "/" + LandingPrefix),
+		}}},
+		Schedule: &awsglue.CfnCrawler_ScheduleProperty{ScheduleExpression: jsii.String(cfg.CrawlerSchedule)},
+		// New folders only: each run reads what arrived since the last one.
+		RecrawlPolicy: &awsglue.CfnCrawler_RecrawlPolicyProperty{RecrawlBehavior: jsii.String("CRAWL_NEW_FOLDERS_ONLY")},
+		// Incremental crawls require LOG: schema changes are logged, not
+		// applied, so a bad upload cannot rewrite a table.
+		SchemaChangePolicy:           &awsglue.CfnCrawler_SchemaChangePolicyProperty{UpdateBehavior: jsii.String("LOG"), DeleteBehavior: jsii.String("LOG")},
+		CrawlerSecurityConfiguration: jsii.String(secName),
+		Configuration:                jsii.String(string(crawlerConfig)),
+	})
+	crawler.Node().AddDependency(p.SecurityConfiguration)
+	compliance.GrantWildcards(role, "the crawler reads the raw zone's landing prefix.", idRaw)
+	compliance.Suppress(role, compliance.Suppression{
+		ID:     "AwsSolutions-IAM5",
+		Reason: "Glue writes run logs to log groups it names under /aws-glue/ at run time; crawler tables are limited to the landing_ prefix of the catalog database; glue:GetSecurityConfiguration and cloudwatch:PutMetricData (limited by namespace condition) have no resource-level permissions.",
+		AppliesToRegex: []string{
+			`/^Resource::arn:<AWS::Partition>:logs:.*:log-group:\/aws-glue\/\*$/g`,
+			`/^Resource::arn:.*:table\/.*\/landing_\*$/g`,
+			`/^Resource::\*$/g`,
+		},
+	})
+	return crawler
 }

@@ -12,6 +12,17 @@ import (
 	"github.com/example/datalake/stacks"
 )
 
+// The catalog database's logical id is a deployed contract (a new id
+// replaces the database and drops every table in it).
+func TestCatalogDatabaseLogicalIDIsPinned(t *testing.T) {
+	for _, s := range []*scenario{dev, prod} {
+		r, ok := s.json("processing")["Resources"].(map[string]any)["CatalogDatabaseA264B8D1"].(map[string]any)
+		if !ok || r["Type"] != "AWS::Glue::Database" || r["DeletionPolicy"] != "Retain" {
+			t.Errorf("%s: catalog database logical id changed or not retained: %v", s.Cfg.Name, r)
+		}
+	}
+}
+
 func TestCatalogDatabaseNamedFromConfig(t *testing.T) {
 	for s, want := range map[*scenario]string{dev: "data_pipeline_dev_catalog", prod: "data_pipeline_prod_catalog"} {
 		check(t, want, func() {

@@ -25,8 +25,8 @@ type Props struct {
 	// Destroy lets `cdk destroy` delete the bucket and its objects.
 	// Default: false, the bucket is retained.
 	Destroy bool
-	// Versioned keeps every version of every object. Default: true; only
-	// scratch buckets (query results) turn it off.
+	// Unversioned turns versioning off. Default: false (every version of
+	// every object is kept); only scratch buckets (query results) set it.
 	Unversioned bool
 }
 

@@ -18,6 +18,9 @@ fi
 step "go vet"
 go vet ./...
 
+step "actionlint (.github/workflows)"
+make --no-print-directory actionlint
+
 lint_templates() {
   # cfn-lint's exit code is a bitmask: 2 = error, 4 = warning, 8 = info.
   # Errors fail the build; warnings (mostly CDK-generated redundancies) are shown.
@@ -37,6 +40,9 @@ fi
 step "Glue job scripts (py_compile + unittest)"
 bash glue/check.sh
 
+step "shell scripts (pr-comment.sh with a stub gh, smoke-test.sh dry run)"
+bash scripts/pr-comment_test.sh
+
 step "go test ./..."
 go test -count=1 ./...
 
@@ -55,5 +61,31 @@ step "strict synth: pipeline mode"
 step "cfn-lint on every synthesized template"
 mapfile -t templates < <(find cdk.out.strict -name '*.template.json' | sort)
 lint_templates "${templates[@]}"
+
+# The offline diff (make diff-templates, which make diff-offline runs after
+# its synth) on the strict dev synthesis: a base copy whose storage key
+# differs must show that change; an identical stack shows none.
+step "offline diff: make diff-templates against a changed base"
+base="$(mktemp -d)"
+trap 'rm -rf "$base"' EXIT
+storage="$(basename cdk.out.strict/dev/*-dev-storage.template.json)"
+analytics="$(basename cdk.out.strict/dev/*-dev-analytics.template.json)"
+cp "cdk.out.strict/dev/$analytics" "$base/"
+python3 - "cdk.out.strict/dev/$storage" "$base/$storage" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+key = next(r for r in t["Resources"].values() if r["Type"] == "AWS::KMS::Key")
+key["Properties"]["Description"] = "offline-diff-probe"
+json.dump(t, open(sys.argv[2], "w"))
+PY
+diff_out="$(make --no-print-directory diff-templates ENV=dev BASE="$base" OUT=cdk.out.strict/dev)"
+echo "$diff_out"
+for want in "== ${storage%.template.json}" "[~] AWS::KMS::Key" "[-] offline-diff-probe" \
+            "== ${analytics%.template.json}" "There were no differences" "new (no $base/"; do
+  grep -qF -- "$want" <<<"$diff_out" || { echo "offline diff output lacks: $want"; exit 1; }
+done
+
+step "docs/architecture.md matches the dev synthesis (make diagram regenerates it)"
+go run ./cmd/diagram -assembly cdk.out.strict/dev -env dev -check docs/architecture.md
 
 step "all checks passed"

@@ -1,13 +1,22 @@
 package stacks
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsathena"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsquicksight"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/config"
+	"github.com/example/datalake/constructs/compliance"
+	"github.com/example/datalake/dataset"
+	"github.com/example/datalake/queries"
 )
 
 // AnalyticsProps configure the analytics stack.
@@ -19,20 +28,49 @@ type AnalyticsProps struct {
 	// Destroy lets `cdk destroy` delete the analyst database.
 	// Default: false (retain).
 	Destroy bool
+	// ProjectionStart is the first day (yyyy-MM-dd) the analyst tables'
+	// partition projection enumerates. Default: ProjectionStart, the same
+	// day as the catalog tables.
+	ProjectionStart string
 }
 
-// Analytics owns what analysts touch: the Athena workgroup and database.
+// Analytics owns what analysts touch: the Athena workgroup and database,
+// the tables over the curated zone and the quarantine, the named queries,
+// and the optional QuickSight and Redshift Spectrum access.
 type Analytics struct {
 	Stack     awscdk.Stack
 	WorkGroup awsathena.CfnWorkGroup
 	Database  awsglue.IDatabase
+	// Tables are the analyst tables by name: <dataset>_daily and each join
+	// (curated, Parquet) and <dataset>_quarantine (JSON).
+	Tables map[string]awsglue.S3Table
+	// CuratedTables lists the names of the curated tables, in declaration
+	// order (daily tables, then joins): what BI tools and Spectrum read.
+	CuratedTables []string
+	// NamedQueries are the rendered queries/*.sql, saved in the workgroup.
+	NamedQueries []awsathena.CfnNamedQuery
+	// QuickSightRole is the role the QuickSight data source queries Athena
+	// with; nil unless quicksight.principal_arn is set.
+	QuickSightRole awsiam.IRole
+	// SpectrumRole is the role Redshift assumes to read the lake; nil unless
+	// redshift.enabled.
+	SpectrumRole awsiam.IRole
+
+	// columns are the catalog columns of each table in Tables, by name.
+	columns map[string][]dataset.TableColumn
 }
 
 // NewAnalytics builds the analytics stack.
 func NewAnalytics(scope constructs.Construct, id string, props AnalyticsProps) *Analytics {
 	cfg, st := props.Config, props.Storage
+	if props.ProjectionStart == "" {
+		props.ProjectionStart = ProjectionStart
+	}
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	a := &Analytics{Stack: stack}
+	a := &Analytics{Stack: stack, Tables: map[string]awsglue.S3Table{}, columns: map[string][]dataset.TableColumn{}}
+	// The named queries and Spectrum name the catalog's tables by name (no
+	// reference CloudFormation could see), so the order is explicit.
+	stack.AddStackDependency(props.Processing.Stack, jsii.String("named queries and Spectrum read the catalog database's tables"))
 
 	// Athena has no L2 construct in aws-cdk-lib; the L1 is set completely.
 	a.WorkGroup = awsathena.NewCfnWorkGroup(stack, jsii.String("WorkGroup"), &awsathena.CfnWorkGroupProps{
@@ -62,24 +100,296 @@ func NewAnalytics(scope constructs.Construct, id string, props AnalyticsProps) *
 
 	db := awsglue.NewDatabase(stack, jsii.String("AthenaDatabase"), &awsglue.DatabaseProps{
 		DatabaseName: jsii.String(cfg.AthenaDatabaseName),
-		Description:  jsii.String("Analyst-facing views over the curated zone of " + cfg.Prefix()),
+		Description:  jsii.String("Analyst-facing tables over the curated zone and the quarantine of " + cfg.Prefix()),
 	})
 	if !props.Destroy {
 		db.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
 	}
 	a.Database = db
 
-	for _, d := range cfg.Datasets {
-		awsathena.NewCfnNamedQuery(stack, jsii.String("DailyVolume-"+d.Name), &awsathena.CfnNamedQueryProps{
-			Name:        jsii.String(d.Name + ": daily volume"),
-			Description: jsii.String("Records per day in the processed zone, last 30 days"),
-			Database:    props.Processing.Database.DatabaseName(),
-			WorkGroup:   a.WorkGroup.Ref(),
-			QueryString: jsii.String("SELECT dt, count(*) AS records\nFROM " + d.Name + "\nWHERE dt >= date_format(current_date - interval '30' day, '%Y-%m-%d')\nGROUP BY dt\nORDER BY dt DESC"),
-		})
+	a.addTables(cfg, st, props.ProjectionStart)
+	a.addNamedQueries(cfg)
+
+	if cfg.QuickSight.PrincipalArn != "" {
+		a.addQuickSight(cfg, st)
+	} else {
+		awscdk.Annotations_Of(stack).AddInfo(jsii.String("QuickSight is off: set quicksight.principal_arn (a QuickSight user or group ARN) in this environment's block of cdk.json to create the Athena data source and one dataset per curated table."))
+	}
+	if cfg.Redshift.Enabled {
+		a.addSpectrum(cfg, props.Processing.Database)
 	}
 
 	output(stack, "WorkGroupName", a.WorkGroup.Ref(), "Athena workgroup to query the lake with")
-	output(stack, "AthenaDatabaseName", jsii.String(cfg.AthenaDatabaseName), "Athena database of analyst views")
+	output(stack, "AthenaDatabaseName", jsii.String(cfg.AthenaDatabaseName), "Athena database of analyst tables (curated zone, quarantine)")
+	output(stack, "CatalogDatabaseName", jsii.String(cfg.DataCatalogDatabaseName), "Glue catalog database of the raw, processed and curated tables")
 	return a
+}
+
+// addTables declares the analyst tables in the Athena database: the
+// curated daily aggregates and joins (Parquet) and each dataset's
+// quarantine (gzip JSON lines). The L2 S3Table renders the projection
+// parameters and the location from typed props; storage.location.template
+// is a plain table parameter. Partition projection means a new day is
+// queryable at once, without a crawler or MSCK REPAIR.
+func (a *Analytics) addTables(cfg *config.Config, st *Storage, start string) {
+	table := func(id, name, description string, bucket awss3.IBucket, prefix string, cols []dataset.TableColumn, format awsglue.DataFormat, compressed bool) {
+		a.columns[name] = cols
+		a.Tables[name] = awsglue.NewS3Table(a.Stack, jsii.String(id), &awsglue.S3TableProps{
+			Database:      a.Database,
+			TableName:     jsii.String(name),
+			Description:   jsii.String(description),
+			Columns:       columns(cols),
+			PartitionKeys: &[]*awsglue.Column{{Name: jsii.String("dt"), Type: awsglue.Schema_STRING()}},
+			PartitionProjection: &map[string]awsglue.PartitionProjectionConfiguration{
+				"dt": awsglue.PartitionProjectionConfiguration_Date(&awsglue.DatePartitionProjectionConfigurationProps{
+					Format: jsii.String("yyyy-MM-dd"),
+					Min:    jsii.String(start),
+					Max:    jsii.String("NOW"),
+					Step:   &awsglue.DateProjectionStep{Interval: jsii.Number(1), IntervalUnit: awsglue.DateIntervalUnit_DAYS},
+				}),
+			},
+			Parameters: &map[string]*string{
+				"storage.location.template": jsii.String("s3://" + *bucket.BucketName() + "/" + prefix + "dt=${dt}/"),
+			},
+			DataFormat: format,
+			Compressed: jsii.Bool(compressed),
+			Storage:    awsglue.S3TableStorage_FromBucket(bucket),
+			S3Prefix:   jsii.String(prefix),
+			// SSE-KMS with the lake key; readers decrypt with their key grant.
+			HasEncryptedData: jsii.Bool(true),
+		})
+	}
+	for _, d := range cfg.Datasets {
+		name := dataset.DailyTable(d)
+		table("DailyTable-"+d.Name, name, "Daily aggregates of "+d.Name+" (curated zone)",
+			st.Curated, name+"/", dataset.DailyColumns(d), awsglue.DataFormat_PARQUET(), false)
+		a.CuratedTables = append(a.CuratedTables, name)
+	}
+	for _, j := range cfg.Joins {
+		cols, err := dataset.JoinColumns(j, cfg.Datasets)
+		if err != nil {
+			panic(err) // config validation already checked the join
+		}
+		table("JoinTable-"+j.Name, j.Name, j.Description+" (curated zone)", st.Curated, j.Name+"/", cols, awsglue.DataFormat_PARQUET(), false)
+		a.CuratedTables = append(a.CuratedTables, j.Name)
+	}
+	for _, d := range cfg.Datasets {
+		name := queries.QuarantineTable(d)
+		if _, clash := a.Tables[name]; clash {
+			panic(fmt.Sprintf("stacks: join %q has the name of the quarantine table of dataset %q: rename the join", name, d.Name))
+		}
+		table("QuarantineTable-"+d.Name, name, "Records of "+d.Name+" the raw->processed job quarantined, with _quarantine_reason; dt is the run date",
+			st.Processed, QuarantinePrefix+d.Name+"/", queries.QuarantineColumns(d), awsglue.DataFormat_JSON(), true)
+	}
+}
+
+// addNamedQueries saves queries/*.sql, rendered per dataset and join, in
+// the workgroup. They run in the Athena database.
+func (a *Analytics) addNamedQueries(cfg *config.Config) {
+	qs, err := queries.Render(cfg.Datasets, cfg.Joins, cfg.DataCatalogDatabaseName)
+	if err != nil {
+		panic(err)
+	}
+	for _, q := range qs {
+		nq := awsathena.NewCfnNamedQuery(a.Stack, jsii.String(queryID(q.Template)+"-"+q.Subject), &awsathena.CfnNamedQueryProps{
+			Name:        jsii.String(q.Name),
+			Description: jsii.String(q.Description),
+			Database:    jsii.String(cfg.AthenaDatabaseName),
+			WorkGroup:   a.WorkGroup.Ref(),
+			QueryString: jsii.String(q.SQL),
+		})
+		a.NamedQueries = append(a.NamedQueries, nq)
+	}
+}
+
+// queryID turns a template name (dataset_daily_volume, join_sample) into
+// a construct id (DailyVolume, Sample); DailyVolume-<dataset> is the id the
+// first version of this stack used.
+func queryID(template string) string {
+	_, rest, _ := strings.Cut(template, "_")
+	id := ""
+	for _, w := range strings.Split(rest, "_") {
+		if w != "" {
+			id += strings.ToUpper(w[:1]) + w[1:]
+		}
+	}
+	return id
+}
+
+// athenaArns are the workgroup and the account's default data catalog.
+func athenaArns(stack awscdk.Stack, workgroup string) *[]*string {
+	base := fmt.Sprintf("arn:%s:athena:%s:%s:", *stack.Partition(), *stack.Region(), *stack.Account())
+	return jsii.Strings(base+"workgroup/"+workgroup, base+"datacatalog/AwsDataCatalog")
+}
+
+// addQuickSight connects QuickSight to the workgroup: an Athena data source
+// and one DIRECT_QUERY dataset per curated table, owned by the configured
+// principal only.
+//
+// Access: the data source names its own role (AthenaParameters.RoleArn)
+// instead of adding a policy to aws-quicksight-service-role-v0. That role
+// is account-global and managed from the QuickSight console; a policy on it
+// would give every QuickSight data source in the account this lake's data,
+// and two environments in one account would edit the same role. Our role
+// is this environment's, built with grants, and deleted with the stack.
+func (a *Analytics) addQuickSight(cfg *config.Config, st *Storage) {
+	stack, principal := a.Stack, cfg.QuickSight.PrincipalArn
+	role := awsiam.NewRole(stack, jsii.String("QuickSightAthenaRole"), &awsiam.RoleProps{
+		// QuickSight does not document aws:SourceAccount on its role
+		// assumption, so the trust names the service only; the role is
+		// usable only by data sources that name it, which needs
+		// iam:PassRole in this account.
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("quicksight.amazonaws.com"), nil),
+		Description: jsii.String("QuickSight queries the " + cfg.Prefix() + " curated zone through Athena"),
+	})
+	for _, name := range a.CuratedTables {
+		a.Tables[name].GrantRead(role)
+	}
+	// Athena writes results with the caller's credentials.
+	st.AthenaResults.GrantReadWrite(role, jsii.String("results/*"))
+	// Hand-written: Athena has no L2 grant; scoped to this workgroup.
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution",
+			"athena:GetQueryResults", "athena:GetQueryResultsStream", "athena:BatchGetQueryExecution",
+			"athena:ListQueryExecutions", "athena:GetWorkGroup", "athena:GetDataCatalog", "athena:GetDatabase",
+			"athena:ListDatabases", "athena:GetTableMetadata", "athena:ListTableMetadata"),
+		Resources: athenaArns(stack, cfg.AthenaWorkgroupName),
+	}))
+	role.AddToPolicy(glueDatabaseRead(stack, a.Database.DatabaseArn()))
+	compliance.GrantWildcards(role, "QuickSight reads the curated tables' prefixes and reads and writes query results.", idCurated, idAthenaResults)
+	a.QuickSightRole = role
+
+	account := stack.Account()
+	source := awsquicksight.NewCfnDataSource(stack, jsii.String("QuickSightDataSource"), &awsquicksight.CfnDataSourceProps{
+		AwsAccountId: account,
+		DataSourceId: jsii.String(cfg.Prefix() + "-athena"),
+		Name:         jsii.String(cfg.Prefix() + " lake (Athena)"),
+		Type:         jsii.String("ATHENA"),
+		DataSourceParameters: &awsquicksight.CfnDataSource_DataSourceParametersProperty{
+			AthenaParameters: &awsquicksight.CfnDataSource_AthenaParametersProperty{
+				WorkGroup: a.WorkGroup.Ref(),
+				RoleArn:   role.RoleArn(),
+			},
+		},
+		Permissions: &[]*awsquicksight.CfnDataSource_ResourcePermissionProperty{{
+			Principal: jsii.String(principal),
+			Actions: jsii.Strings("quicksight:DescribeDataSource", "quicksight:DescribeDataSourcePermissions",
+				"quicksight:PassDataSource", "quicksight:UpdateDataSource", "quicksight:DeleteDataSource",
+				"quicksight:UpdateDataSourcePermissions"),
+		}},
+	})
+	// QuickSight checks the connection on create: the role's policy first
+	// (the role itself is already a reference).
+	source.Node().AddDependency(role.Node().FindChild(jsii.String("DefaultPolicy")))
+
+	for _, name := range a.CuratedTables {
+		t := a.Tables[name]
+		inputs := []*awsquicksight.CfnDataSet_InputColumnProperty{}
+		for _, c := range a.columns[name] {
+			inputs = append(inputs, &awsquicksight.CfnDataSet_InputColumnProperty{
+				Name: jsii.String(c.Name), Type: jsii.String(quickSightType(c.Type)),
+			})
+		}
+		inputs = append(inputs, &awsquicksight.CfnDataSet_InputColumnProperty{Name: jsii.String("dt"), Type: jsii.String("STRING")})
+		ds := awsquicksight.NewCfnDataSet(stack, jsii.String("QuickSightDataSet-"+name), &awsquicksight.CfnDataSetProps{
+			AwsAccountId: account,
+			DataSetId:    jsii.String(cfg.Prefix() + "-" + name),
+			Name:         jsii.String(cfg.Prefix() + " " + name),
+			ImportMode:   jsii.String("DIRECT_QUERY"),
+			PhysicalTableMap: map[string]*awsquicksight.CfnDataSet_PhysicalTableProperty{
+				"curated": {RelationalTable: &awsquicksight.CfnDataSet_RelationalTableProperty{
+					DataSourceArn: source.AttrArn(),
+					Catalog:       jsii.String("AwsDataCatalog"),
+					Schema:        jsii.String(cfg.AthenaDatabaseName),
+					Name:          jsii.String(name),
+					InputColumns:  &inputs,
+				}},
+			},
+			Permissions: &[]*awsquicksight.CfnDataSet_ResourcePermissionProperty{{
+				Principal: jsii.String(principal),
+				Actions: jsii.Strings("quicksight:DescribeDataSet", "quicksight:DescribeDataSetPermissions",
+					"quicksight:PassDataSet", "quicksight:DescribeIngestion", "quicksight:ListIngestions",
+					"quicksight:UpdateDataSet", "quicksight:DeleteDataSet", "quicksight:CreateIngestion",
+					"quicksight:CancelIngestion", "quicksight:UpdateDataSetPermissions"),
+			}},
+		})
+		ds.Node().AddDependency(t)
+	}
+	output(stack, "QuickSightDataSourceArn", source.AttrArn(), "QuickSight data source over the Athena workgroup")
+}
+
+// quickSightType maps a catalog column type onto a QuickSight input type.
+func quickSightType(t string) string {
+	switch t {
+	case "bigint", "int", "smallint", "tinyint":
+		return "INTEGER"
+	case "double", "float":
+		return "DECIMAL"
+	case "boolean":
+		return "BOOLEAN"
+	case "timestamp", "date":
+		return "DATETIME"
+	default:
+		return "STRING"
+	}
+}
+
+// glueDatabaseRead lets a reader resolve the databases its tables live in
+// (hand-written: the L2 table grants cover the tables, not the database).
+func glueDatabaseRead(stack awscdk.Stack, databaseArns ...*string) awsiam.PolicyStatement {
+	resources := append([]*string{jsii.String(fmt.Sprintf("arn:%s:glue:%s:%s:catalog", *stack.Partition(), *stack.Region(), *stack.Account()))}, databaseArns...)
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("glue:GetDatabase", "glue:GetDatabases"),
+		Resources: &resources,
+	})
+}
+
+// addSpectrum creates the role an existing Redshift (serverless namespace
+// or provisioned cluster, named in config) assumes to read the curated
+// zone through the Glue catalog, and prints the statements to run.
+func (a *Analytics) addSpectrum(cfg *config.Config, catalog awsglue.IDatabase) {
+	stack, rs := a.Stack, cfg.Redshift
+	sourceAccount := &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()}}
+	role := awsiam.NewRole(stack, jsii.String("SpectrumRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("redshift.amazonaws.com"), &awsiam.ServicePrincipalOpts{Conditions: sourceAccount}),
+		Description: jsii.String("Redshift " + rs.Type + " " + rs.Name + " reads the " + cfg.Prefix() + " curated zone (Spectrum)"),
+	})
+	if rs.Type == "serverless" {
+		// Serverless workgroups assume the role as redshift-serverless too.
+		role.AssumeRolePolicy().AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:    jsii.Strings("sts:AssumeRole"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("redshift-serverless.amazonaws.com"), &awsiam.ServicePrincipalOpts{Conditions: sourceAccount})},
+		}))
+	}
+	// The analyst tables through their L2 grants (table + its curated prefix
+	// + the key); the same curated tables in the catalog database by name.
+	for _, name := range a.CuratedTables {
+		a.Tables[name].GrantRead(role)
+	}
+	tableBase := fmt.Sprintf("arn:%s:glue:%s:%s:table/%s/", *stack.Partition(), *stack.Region(), *stack.Account(), cfg.DataCatalogDatabaseName)
+	var catalogTables []*string
+	for _, name := range a.CuratedTables {
+		catalogTables = append(catalogTables, jsii.String(tableBase+name))
+	}
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions",
+			"glue:BatchGetPartition"),
+		Resources: &catalogTables,
+	}))
+	role.AddToPolicy(glueDatabaseRead(stack, a.Database.DatabaseArn(), catalog.DatabaseArn()))
+	compliance.GrantWildcards(role, "Redshift Spectrum reads the curated tables' prefixes.", idCurated)
+	a.SpectrumRole = role
+
+	output(stack, "SpectrumRoleArn", role.RoleArn(), "IAM role to associate with Redshift "+rs.Name)
+	output(stack, "SpectrumExternalSchema", awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String(fmt.Sprintf("CREATE EXTERNAL SCHEMA IF NOT EXISTS %s FROM DATA CATALOG DATABASE '%s' IAM_ROLE '", cfg.AthenaDatabaseName, cfg.AthenaDatabaseName)),
+		role.RoleArn(), jsii.String("' REGION '"), stack.Region(), jsii.String("';"),
+	}), "Run in Redshift "+rs.Name+" after associating the role")
+	associate := "aws redshift modify-cluster-iam-roles --cluster-identifier " + rs.Name + " --add-iam-roles "
+	if rs.Type == "serverless" {
+		// update-namespace replaces the list: include roles already there.
+		associate = "aws redshift-serverless update-namespace --namespace-name " + rs.Name + " --iam-roles <existing roles> "
+	}
+	output(stack, "SpectrumAssociateRole", awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(associate), role.RoleArn()}),
+		"Associates the role with Redshift "+rs.Name)
 }

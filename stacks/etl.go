@@ -52,16 +52,22 @@ func (p *Processing) newJob(cfg *config.Config, j jobSpec, lib awsglue.Code) aws
 		NumberOfWorkers: jsii.Number(float64(cfg.NumberOfWorkers)),
 	}
 	common := struct {
-		timeout awscdk.Duration
-		retries float64
-	}{awscdk.Duration_Minutes(jsii.Number(float64(cfg.JobTimeoutMinutes))), float64(config.Int(cfg.JobMaxRetries))}
+		timeout, notify awscdk.Duration
+		retries         float64
+	}{
+		awscdk.Duration_Minutes(jsii.Number(float64(cfg.JobTimeoutMinutes))),
+		// Glue emits a "Glue Job Run Status" event when a run passes this
+		// delay; observability turns it into the near-timeout alert.
+		JobNotifyDelay(cfg.JobTimeoutMinutes),
+		float64(config.Int(cfg.JobMaxRetries)),
+	}
 	var job awsglue.IJob
 	if config.Bool(cfg.UseFlex) {
 		job = awsglue.NewPySparkFlexEtlJob(p.Stack, jsii.String(j.id), &awsglue.PySparkFlexEtlJobProps{
 			JobName: jsii.String(j.name), Description: jsii.String(j.description),
 			Role: j.role, Script: script, ExtraPythonFiles: &[]awsglue.Code{lib},
 			GlueVersion: glueVersion(cfg.GlueVersion), WorkerConfiguration: workers,
-			DefaultArguments: &args, Timeout: common.timeout, MaxRetries: jsii.Number(common.retries),
+			DefaultArguments: &args, Timeout: common.timeout, MaxRetries: jsii.Number(common.retries), NotifyDelayAfter: common.notify,
 			MaxConcurrentRuns: jsii.Number(1), EnableMetrics: jsii.Bool(true),
 			ContinuousLogging:     &awsglue.ContinuousLoggingProps{Enabled: jsii.Bool(true)},
 			SecurityConfiguration: p.SecurityConfiguration,
@@ -71,7 +77,7 @@ func (p *Processing) newJob(cfg *config.Config, j jobSpec, lib awsglue.Code) aws
 			JobName: jsii.String(j.name), Description: jsii.String(j.description),
 			Role: j.role, Script: script, ExtraPythonFiles: &[]awsglue.Code{lib},
 			GlueVersion: glueVersion(cfg.GlueVersion), WorkerConfiguration: workers,
-			DefaultArguments: &args, Timeout: common.timeout, MaxRetries: jsii.Number(common.retries),
+			DefaultArguments: &args, Timeout: common.timeout, MaxRetries: jsii.Number(common.retries), NotifyDelayAfter: common.notify,
 			MaxConcurrentRuns: jsii.Number(1), EnableMetrics: jsii.Bool(true),
 			ContinuousLogging:     &awsglue.ContinuousLoggingProps{Enabled: jsii.Bool(true)},
 			SecurityConfiguration: p.SecurityConfiguration,

@@ -132,7 +132,7 @@ func NewIngestion(scope constructs.Construct, id string, props IngestionProps) *
 			},
 			Processors: &[]awskinesisfirehose.IDataProcessor{
 				awskinesisfirehose.NewLambdaFunctionProcessor(validator, &awskinesisfirehose.DataProcessorProps{
-					BufferInterval: awscdk.Duration_Seconds(jsii.Number(60)),
+					BufferInterval: awscdk.Duration_Seconds(jsii.Number(FirehoseProcessorBufferSeconds)),
 					BufferSize:     awscdk.Size_Mebibytes(jsii.Number(3)),
 					Retries:        jsii.Number(3),
 				}),
@@ -155,9 +155,17 @@ func NewIngestion(scope constructs.Construct, id string, props IngestionProps) *
 	in.DeliveryStream = delivery
 
 	in.StreamNameOutput = output(stack, "StreamName", stream.StreamName(), "Kinesis stream producers write to")
+	output(stack, "DeliveryStreamName", delivery.DeliveryStreamName(), "Firehose stream into the raw zone")
+
+	in.Api = newIngestApi(stack, apiProps{cfg: cfg, stream: stream, key: st.Key, removal: removal})
+	output(stack, "ApiUrl", in.Api.Url(), "Ingestion API: POST <ApiUrl>ingest/<dataset> or <ApiUrl>ingest/<dataset>/batch (SigV4)")
+	if cfg.DMS.Enabled {
+		in.ReplicationTaskArn = newReplication(stack, dmsProps{cfg: cfg, storage: st, stream: stream})
+	}
+
 	if props.SmokeTestAccount != "" {
-		// The pipeline's smoke test writes one record and looks for it in the
-		// raw zone: write to the stream, list and read the raw bucket.
+		// The pipeline's smoke test posts one record through the API (or the
+		// stream) and looks for it in the raw zone.
 		role := awsiam.NewRole(stack, jsii.String("SmokeTestRole"), &awsiam.RoleProps{
 			RoleName:           jsii.String(cfg.Prefix() + "-smoke-test"),
 			AssumedBy:          awsiam.NewAccountPrincipal(jsii.String(props.SmokeTestAccount)),
@@ -166,9 +174,24 @@ func NewIngestion(scope constructs.Construct, id string, props IngestionProps) *
 		})
 		stream.GrantWrite(role)
 		st.Raw.GrantRead(role, jsii.String("source=*"))
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("execute-api:Invoke"),
+			Resources: jsii.Strings(*in.Api.ArnForExecuteApi(jsii.String("POST"), jsii.String("/ingest/*"), in.Api.DeploymentStage().StageName())),
+		}))
+		if cfg.ApiQuotaPerDay > 0 {
+			// The smoke test reads the API key's value to send it.
+			role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("apigateway:GET"),
+				Resources: jsii.Strings("arn:" + *stack.Partition() + ":apigateway:" + *stack.Region() + "::/apikeys/*"),
+			}))
+		}
 		compliance.GrantWildcards(role, "the smoke test lists and reads the raw zone to find its record.", idRaw)
+		compliance.Suppress(role, compliance.Suppression{
+			ID:             "AwsSolutions-IAM5",
+			Reason:         "The smoke test may POST to any dataset's ingest route of this API's stage, and read (GET) this region's API keys to send the usage-plan key; nothing else.",
+			AppliesToRegex: []string{`/^Resource::arn:.*:execute-api:.*\/POST\/ingest\/\*$/g`, `/^Resource::arn:.*:apigateway:.*::\/apikeys\/\*$/g`},
+		})
 		in.SmokeTestRoleOutput = output(stack, "SmokeTestRoleArn", role.RoleArn(), "Role the pipeline smoke test assumes")
 	}
-	output(stack, "DeliveryStreamName", delivery.DeliveryStreamName(), "Firehose stream into the raw zone")
 	return in
 }

@@ -1,12 +1,13 @@
 package stacks
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudtrail"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -27,19 +28,45 @@ type ObservabilityProps struct {
 	Destroy bool
 }
 
-// Observability owns the alarm topic, the alarms and the audit trail.
+// Observability owns the alarm topic, the alarms, the event rules that
+// report failures, the dashboard and the audit trail.
 type Observability struct {
 	Stack      awscdk.Stack
 	AlarmTopic awssns.ITopic
-	// Alarms lists every alarm created (empty when alarms are disabled).
+	// Alarms lists every CloudWatch alarm created (empty when
+	// enable_cloudwatch_alarms is false).
 	Alarms []awscloudwatch.IAlarm
+	// FailureRules are the EventBridge rules that notify the topic directly
+	// (Glue job/crawler failures, long runs, EMR job failures); empty when
+	// alarms are disabled.
+	FailureRules []awsevents.Rule
+	// ArrivalRules record, per dataset, each new object under its curated
+	// `<dataset>_daily/dt=` prefix; the freshness alarms watch them.
+	ArrivalRules map[string]awsevents.Rule
+	// LakeEvents is the log group the arrival and job-state rules write
+	// to: a cheap target that also answers "when did this partition land".
+	LakeEvents awslogs.ILogGroup
+	Dashboard  awscloudwatch.Dashboard
+	// Trail and AuditBucket exist when enable_cloudtrail is true (the
+	// bucket also when the Config recorder needs a delivery channel).
+	Trail       awscloudtrail.Trail
+	AuditBucket awss3.IBucket
+
+	cfg     *config.Config
+	lake    *DataLake
+	removal awscdk.RemovalPolicy
+	// jobRunsRule records every terminal Glue job state (dashboard).
+	jobRunsRule awsevents.Rule
 }
 
 // NewObservability builds the observability stack.
 func NewObservability(scope constructs.Construct, id string, props ObservabilityProps) *Observability {
 	cfg, lake := props.Config, props.Lake
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	o := &Observability{Stack: stack}
+	o := &Observability{Stack: stack, cfg: cfg, lake: lake, removal: awscdk.RemovalPolicy_RETAIN, ArrivalRules: map[string]awsevents.Rule{}}
+	if props.Destroy {
+		o.removal = awscdk.RemovalPolicy_DESTROY
+	}
 
 	topic := awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String(cfg.Prefix() + " data lake alarms"),
@@ -60,39 +87,22 @@ func NewObservability(scope constructs.Construct, id string, props Observability
 	}
 	o.AlarmTopic = topic
 
-	if config.Bool(cfg.EnableCloudwatchAlarms) {
-		o.addIngestionAlarms(cfg, lake.Ingestion)
+	// Recorders (arrival and job-state rules into a log group) exist in
+	// every environment: the dashboard graphs them. Everything that
+	// notifies exists only when alarms are on.
+	o.addRecorders()
+	alarms := config.Bool(cfg.EnableCloudwatchAlarms)
+	if alarms {
+		o.addIngestionAlarms()
+		o.addFreshnessAlarms()
+		o.addProcessingAlerts()
+		o.addApiAlarms()
+		o.addQueryCostAlarms()
 	}
+	o.addBudget(alarms)
+	o.addAudit()
+	o.addDashboard()
+
 	output(stack, "AlarmTopicArn", topic.TopicArn(), "SNS topic every alarm notifies")
 	return o
-}
-
-// alarm creates one alarm routed to the topic.
-func (o *Observability) alarm(id string, metric awscloudwatch.IMetric, threshold float64, op awscloudwatch.ComparisonOperator, missing awscloudwatch.TreatMissingData, description string) awscloudwatch.Alarm {
-	a := awscloudwatch.NewAlarm(o.Stack, jsii.String(id), &awscloudwatch.AlarmProps{
-		Metric:             metric,
-		Threshold:          jsii.Number(threshold),
-		EvaluationPeriods:  jsii.Number(1),
-		ComparisonOperator: op,
-		TreatMissingData:   missing,
-		AlarmDescription:   jsii.String(description),
-	})
-	a.AddAlarmAction(awscloudwatchactions.NewSnsAction(o.AlarmTopic))
-	o.Alarms = append(o.Alarms, a)
-	return a
-}
-
-func (o *Observability) addIngestionAlarms(cfg *config.Config, in *Ingestion) {
-	five := awscdk.Duration_Minutes(jsii.Number(5))
-	// Iterator age at half the retention: records older than that are at
-	// risk of expiring before Firehose reads them.
-	half := float64(cfg.RetentionPeriod) * 3600 * 1000 / 2
-	o.alarm("StreamIteratorAge",
-		in.Stream.MetricGetRecordsIteratorAgeMilliseconds(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")}),
-		half, awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD, awscloudwatch.TreatMissingData_NOT_BREACHING,
-		fmt.Sprintf("Records wait in the stream for more than half its %d-hour retention: Firehose is not keeping up.", cfg.RetentionPeriod))
-	o.alarm("StreamWriteThrottled",
-		in.Stream.MetricWriteProvisionedThroughputExceeded(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}),
-		0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, awscloudwatch.TreatMissingData_NOT_BREACHING,
-		"Producers are throttled by the stream: add shards or switch stream_mode to on_demand.")
 }

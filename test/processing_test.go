@@ -129,6 +129,9 @@ func TestJobSettingsFromConfig(t *testing.T) {
 			if j["Timeout"] != float64(s.Cfg.JobTimeoutMinutes) || j["MaxRetries"] != 1.0 || j["GlueVersion"] != "5.0" {
 				t.Errorf("%s timeout/retries/version = %v/%v/%v", name, j["Timeout"], j["MaxRetries"], j["GlueVersion"])
 			}
+			if np, _ := j["NotificationProperty"].(map[string]any); np["NotifyDelayAfter"] != float64(s.Cfg.JobTimeoutMinutes*8/10) {
+				t.Errorf("%s notifies after %v minutes, want 80%% of the timeout", name, np)
+			}
 			if j["ExecutionProperty"].(map[string]any)["MaxConcurrentRuns"] != 1.0 || j["SecurityConfiguration"] == nil {
 				t.Errorf("%s concurrency/security = %v/%v", name, j["ExecutionProperty"], j["SecurityConfiguration"])
 			}

@@ -1,0 +1,448 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsbudgets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawsevents"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Thresholds that are not config keys, each derived or documented here.
+const (
+	// FirehoseProcessorBufferSeconds is the validator's buffer interval in
+	// the delivery stream (stacks/ingestion.go); records may wait that long
+	// before the Lambda sees them.
+	FirehoseProcessorBufferSeconds = 60
+	// MaxAlarmWindowHours is CloudWatch's longest alarm window: Period x
+	// EvaluationPeriods may not exceed 604,800 s (7 days) for periods of an
+	// hour or more (PutMetricAlarm). Freshness windows beyond it are capped.
+	MaxAlarmWindowHours = 7 * 24
+	// LongRunPercent of job_timeout_minutes is when a running Glue job is
+	// reported as "near its timeout" (see JobNotifyDelay).
+	LongRunPercent = 80
+	// ThrottlePeriods: the validator is throttled for this many 5-minute
+	// periods in a row before it alarms; Firehose retries throttled calls,
+	// so a short burst is harmless.
+	ThrottlePeriods = 3
+	// LatencyPeriods: p99 API latency above the threshold for this many
+	// 5-minute periods in a row.
+	LatencyPeriods = 3
+)
+
+// Glue event states that mean a job run did not finish its work.
+var glueJobFailedStates = []string{"FAILED", "TIMEOUT", "STOPPED"}
+
+// JobNotifyDelay is the NotifyDelayAfter a Glue job should carry: Glue then
+// emits one "Glue Job Run Status" event when a run is still going at
+// LongRunPercent of job_timeout_minutes, which the GlueJobRunLong rule turns
+// into a notification before the run times out.
+func JobNotifyDelay(timeoutMinutes int) awscdk.Duration {
+	return awscdk.Duration_Minutes(jsii.Number(float64(max(1, timeoutMinutes*LongRunPercent/100))))
+}
+
+// FirehoseFreshnessThresholdSeconds is the age of the oldest record in
+// Firehose above which delivery is late: two buffering intervals (one may
+// be in flight when the next starts) plus the validator's own buffer.
+func FirehoseFreshnessThresholdSeconds(bufferSeconds int) int {
+	return 2*bufferSeconds + FirehoseProcessorBufferSeconds
+}
+
+// alarmSpec is one alarm routed to the topic.
+type alarmSpec struct {
+	id        string
+	metric    awscloudwatch.IMetric
+	threshold float64
+	op        awscloudwatch.ComparisonOperator
+	// missing is chosen per alarm; the comment at each call says why.
+	missing awscloudwatch.TreatMissingData
+	// periods and datapoints: "datapoints of periods" (default 1 of 1).
+	periods, datapoints int
+	description         string
+}
+
+// alarm creates one alarm routed to the topic.
+func (o *Observability) alarm(s alarmSpec) awscloudwatch.Alarm {
+	if s.periods == 0 {
+		s.periods = 1
+	}
+	if s.datapoints == 0 {
+		s.datapoints = s.periods
+	}
+	a := awscloudwatch.NewAlarm(o.Stack, jsii.String(s.id), &awscloudwatch.AlarmProps{
+		AlarmName:          jsii.String(o.cfg.Prefix() + "-" + s.id),
+		Metric:             s.metric,
+		Threshold:          jsii.Number(s.threshold),
+		EvaluationPeriods:  jsii.Number(float64(s.periods)),
+		DatapointsToAlarm:  jsii.Number(float64(s.datapoints)),
+		ComparisonOperator: s.op,
+		TreatMissingData:   s.missing,
+		AlarmDescription:   jsii.String(s.description),
+	})
+	a.AddAlarmAction(awscloudwatchactions.NewSnsAction(o.AlarmTopic))
+	o.Alarms = append(o.Alarms, a)
+	return a
+}
+
+func minutes(n float64) awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(n)) }
+
+// stat returns metric options with a period and statistic.
+func stat(period awscdk.Duration, statistic string) *awscloudwatch.MetricOptions {
+	return &awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String(statistic)}
+}
+
+// --- ingestion ------------------------------------------------------------
+
+func (o *Observability) addIngestionAlarms() {
+	cfg, in := o.cfg, o.lake.Ingestion
+	five := minutes(5)
+	gt := awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
+	lt := awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD
+	// Streams, Firehose and Lambda publish nothing while no data flows, and
+	// no data means nothing is failing: NOT_BREACHING everywhere below. A
+	// lake that stops receiving data is caught by the curated freshness
+	// alarms, which treat missing data as breaching.
+	quiet := awscloudwatch.TreatMissingData_NOT_BREACHING
+
+	// Iterator age at half the retention: records older than that are at
+	// risk of expiring before Firehose reads them.
+	o.alarm(alarmSpec{id: "StreamIteratorAge",
+		metric:    in.Stream.MetricGetRecordsIteratorAgeMilliseconds(stat(five, "Maximum")),
+		threshold: float64(cfg.RetentionPeriod) * 3600 * 1000 / 2,
+		op:        awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD, missing: quiet,
+		description: fmt.Sprintf("Records wait in the stream for more than half its %d-hour retention: Firehose is not keeping up.", cfg.RetentionPeriod)})
+	o.alarm(alarmSpec{id: "StreamWriteThrottled",
+		metric:    in.Stream.MetricWriteProvisionedThroughputExceeded(stat(five, "Sum")),
+		threshold: 0, op: gt, missing: quiet,
+		description: "Producers are throttled by the stream: add shards or switch stream_mode to on_demand."})
+
+	freshness := FirehoseFreshnessThresholdSeconds(cfg.FirehoseBufferSeconds)
+	o.alarm(alarmSpec{id: "FirehoseDataFreshness",
+		metric:    in.DeliveryStream.Metric(jsii.String("DeliveryToS3.DataFreshness"), stat(five, "Maximum")),
+		threshold: float64(freshness), op: gt, missing: quiet,
+		description: fmt.Sprintf("The oldest record in Firehose is older than %d s (2 x firehose_buffer_seconds %d + validator buffer %d): delivery to the raw zone is late.",
+			freshness, cfg.FirehoseBufferSeconds, FirehoseProcessorBufferSeconds)})
+	o.alarm(alarmSpec{id: "FirehoseProcessingFailed",
+		metric:    in.DeliveryStream.Metric(jsii.String("ExecuteProcessing.Success"), stat(five, "Average")),
+		threshold: 1, op: lt, missing: quiet,
+		description: "Firehose could not invoke the validator for some batches (ExecuteProcessing.Success < 1): the records go to errors/processing-failed/ in the raw zone."})
+	o.alarm(alarmSpec{id: "FirehoseDeliveryFailed",
+		metric:    in.DeliveryStream.Metric(jsii.String("DeliveryToS3.Success"), stat(five, "Average")),
+		threshold: 1, op: lt, missing: quiet,
+		description: "Firehose failed to write to the raw bucket (DeliveryToS3.Success < 1): check the Firehose log group and the raw bucket's key and policy."})
+
+	if v := in.Validator; v != nil {
+		o.alarm(alarmSpec{id: "ValidatorErrors",
+			metric:    v.MetricErrors(stat(five, "Sum")),
+			threshold: 0, op: gt, missing: quiet,
+			description: "The record validator Lambda failed (not a rejected record: the function itself errored). Firehose retries, then marks the batch failed."})
+		o.alarm(alarmSpec{id: "ValidatorThrottles",
+			metric:    v.MetricThrottles(stat(five, "Sum")),
+			threshold: 0, op: gt, missing: quiet, periods: ThrottlePeriods,
+			description: fmt.Sprintf("The record validator has been throttled for %d x 5 minutes: its reserved concurrency is too small for the stream's throughput.", ThrottlePeriods)})
+	}
+	o.alarm(alarmSpec{id: "RecordsRejected",
+		metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String(ValidatorMetricsNamespace), MetricName: jsii.String("RecordsRejected"),
+			DimensionsMap: &map[string]*string{"Environment": jsii.String(cfg.Prefix())},
+			Period:        five, Statistic: jsii.String("Sum"),
+		}),
+		threshold: 0, op: gt, missing: quiet,
+		description: "The validator rejected records: they are under errors/processing-failed/ in the raw zone; search the validator's log group for \"record rejected\" to see why."})
+}
+
+// addApiAlarms watches the REST API when the ingestion stack has one.
+func (o *Observability) addApiAlarms() {
+	api := o.lake.Ingestion.Api
+	if api == nil {
+		return
+	}
+	cfg, five := o.cfg, minutes(5)
+	// No requests, no errors and no latency: NOT_BREACHING.
+	o.alarm(alarmSpec{id: "Api5xx",
+		metric:    api.MetricServerError(stat(five, "Sum")),
+		threshold: float64(cfg.Api5xxThreshold), op: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		missing:     awscloudwatch.TreatMissingData_NOT_BREACHING,
+		description: fmt.Sprintf("The ingestion API returned %d or more 5xx responses in 5 minutes (api_5xx_threshold): producers' records are not reaching the stream.", cfg.Api5xxThreshold)})
+	o.alarm(alarmSpec{id: "ApiLatencyP99",
+		metric:    api.MetricLatency(stat(five, "p99")),
+		threshold: float64(cfg.ApiLatencyP99Ms), op: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		missing: awscloudwatch.TreatMissingData_NOT_BREACHING, periods: LatencyPeriods,
+		description: fmt.Sprintf("p99 latency of the ingestion API is above %d ms (api_latency_p99_ms) for %d x 5 minutes.", cfg.ApiLatencyP99Ms, LatencyPeriods)})
+}
+
+// --- freshness ------------------------------------------------------------
+
+// addRecorders creates the lake-events log group and the rules that write
+// to it: one per dataset for new curated objects (the freshness alarms
+// count the rule's matches) and one for Glue job state changes (the
+// dashboard counts runs). A log group is the cheapest target that keeps a
+// record worth reading; EventBridge needs a target for a rule to be useful.
+func (o *Observability) addRecorders() {
+	cfg, st := o.cfg, o.lake.Storage
+	group := awslogs.NewLogGroup(o.Stack, jsii.String("LakeEvents"), &awslogs.LogGroupProps{
+		// EventBridge's console expects /aws/events/ for log targets.
+		LogGroupName:  jsii.String("/aws/events/" + cfg.Prefix() + "-lake-events"),
+		EncryptionKey: st.Key,
+		Retention:     retention(cfg.LogRetentionDays),
+		RemovalPolicy: o.removal,
+	})
+	o.LakeEvents = group
+	// L2 ResourcePolicy with a hand-written statement: the CDK's
+	// CloudWatchLogGroup target writes this policy through a custom resource
+	// (a Lambda per stack) and one policy per rule, against an account
+	// quota of 10 log resource policies per region. One policy covers every
+	// rule here. Cross-account EventBridge cannot target a log group, so the
+	// service principal on this one group is the whole grant.
+	awslogs.NewResourcePolicy(o.Stack, jsii.String("LakeEventsPolicy"), &awslogs.ResourcePolicyProps{
+		ResourcePolicyName: jsii.String(cfg.Prefix() + "-lake-events"),
+		PolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("EventBridgeWritesLakeEvents"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
+			Actions:    jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+			Resources:  &[]*string{group.LogGroupArn()},
+		})},
+	})
+	target := &logTarget{arn: o.Stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("logs"), Resource: jsii.String("log-group"),
+		ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME, ResourceName: group.LogGroupName(),
+	})}
+
+	for _, d := range cfg.Datasets {
+		rule := awsevents.NewRule(o.Stack, jsii.String("CuratedArrivals-"+d.Name), &awsevents.RuleProps{
+			Description: jsii.String("New objects in the curated " + d.Name + "_daily table (freshness of " + d.Name + ")"),
+			EventPattern: &awsevents.EventPattern{
+				Source:     jsii.Strings("aws.s3"),
+				DetailType: jsii.Strings("Object Created"),
+				Detail: &map[string]interface{}{
+					"bucket": map[string]interface{}{"name": []*string{st.Curated.BucketName()}},
+					// Spark's dynamic overwrite stages under .spark-staging*
+					// first; only the final partition folders count.
+					"object": map[string]interface{}{"key": awsevents.Match_Prefix(jsii.String(CuratedDailyPrefix(d.Name)))},
+				},
+			},
+		})
+		rule.AddTarget(target)
+		o.ArrivalRules[d.Name] = rule
+	}
+
+	if names := o.jobNames(); len(names) > 0 {
+		o.jobRunsRule = awsevents.NewRule(o.Stack, jsii.String("GlueJobRuns"), &awsevents.RuleProps{
+			Description: jsii.String("Every finished run of the lake's Glue jobs (dashboard)"),
+			EventPattern: &awsevents.EventPattern{
+				Source:     jsii.Strings("aws.glue"),
+				DetailType: jsii.Strings("Glue Job State Change"),
+				Detail:     &map[string]interface{}{"jobName": names},
+			},
+		})
+		o.jobRunsRule.AddTarget(target)
+	}
+}
+
+// CuratedDailyPrefix is where the curated job writes a dataset's daily
+// partitions (glue/lakelib/curated.py: table_name + "/dt=").
+func CuratedDailyPrefix(dataset string) string { return dataset + "_daily/dt=" }
+
+// FreshnessWindowHours is the alarm window of a dataset's freshness alarm:
+// its freshness_hours, capped at MaxAlarmWindowHours (see there).
+func FreshnessWindowHours(freshnessHours int) int { return min(freshnessHours, MaxAlarmWindowHours) }
+
+// addFreshnessAlarms: one alarm per dataset that fires when its arrival
+// rule matched nothing for freshness_hours.
+func (o *Observability) addFreshnessAlarms() {
+	for _, d := range o.cfg.Datasets {
+		rule := o.ArrivalRules[d.Name]
+		window := FreshnessWindowHours(d.FreshnessHours)
+		desc := fmt.Sprintf("No new curated partition of %s for %d hours (freshness_hours): the pipeline raw -> processed -> curated stalled or its input stopped.", d.Name, window)
+		a := o.alarm(alarmSpec{id: "CuratedFreshness-" + d.Name,
+			metric:    triggeredRules(rule, awscdk.Duration_Hours(jsii.Number(1))),
+			threshold: 1, op: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+			// EventBridge publishes TriggeredRules only when the rule
+			// matched: missing data IS the stale signal, so BREACHING. Every
+			// hour of the window must be empty (datapoints = periods).
+			missing: awscloudwatch.TreatMissingData_BREACHING, periods: window,
+			description: desc})
+		if window < d.FreshnessHours {
+			// CloudWatch cannot look further back; alarming early is the safe
+			// side (a false page beats a silent stale table).
+			awscdk.Annotations_Of(a).AddWarningV2(jsii.String("datalake:freshness-window-capped"), jsii.String(fmt.Sprintf(
+				"dataset %s: freshness_hours %d exceeds CloudWatch's %d-hour alarm window; the alarm fires after %d hours without a new partition",
+				d.Name, d.FreshnessHours, MaxAlarmWindowHours, MaxAlarmWindowHours)), nil)
+		}
+	}
+}
+
+func triggeredRules(rule awsevents.Rule, period awscdk.Duration) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String("AWS/Events"), MetricName: jsii.String("TriggeredRules"),
+		DimensionsMap: &map[string]*string{"RuleName": rule.RuleName()},
+		Period:        period, Statistic: jsii.String("Sum"),
+	})
+}
+
+// --- processing -----------------------------------------------------------
+
+func (o *Observability) jobNames() []*string {
+	var names []*string
+	for _, j := range o.lake.Processing.Jobs {
+		names = append(names, j.JobName())
+	}
+	return names
+}
+
+// addProcessingAlerts notifies the topic straight from EventBridge for
+// Glue job failures, crawler failures, long-running jobs and EMR
+// Serverless job failures. Glue has no workflow-level failure event (its
+// EventBridge events are job, crawler, catalog, data-quality and
+// statistics events), so a failed workflow is reported through the job or
+// crawler that failed in it.
+func (o *Observability) addProcessingAlerts() {
+	p, prefix := o.lake.Processing, o.cfg.Prefix()
+	field := func(path string) string { return *awsevents.EventField_FromPath(jsii.String(path)) }
+
+	if names := o.jobNames(); len(names) > 0 {
+		o.failureRule("GlueJobFailed", "A Glue job of the lake failed, timed out or was stopped",
+			&awsevents.EventPattern{
+				Source:     jsii.Strings("aws.glue"),
+				DetailType: jsii.Strings("Glue Job State Change"),
+				Detail:     &map[string]interface{}{"jobName": names, "state": jsii.Strings(glueJobFailedStates...)},
+			},
+			fmt.Sprintf("[%s] Glue job %s run %s ended %s: %s", prefix, field("$.detail.jobName"), field("$.detail.jobRunId"), field("$.detail.state"), field("$.detail.message")))
+		// The metric glue.driver.aggregate.elapsedTime needs --enable-metrics
+		// and reports 30-second deltas, so a threshold on it does not read
+		// as "this run is N minutes old". Glue itself emits one Job Run
+		// Status event when a run passes its NotifyDelayAfter
+		// (JobNotifyDelay: 80% of job_timeout_minutes).
+		o.failureRule("GlueJobRunLong", "A Glue job run of the lake is near its timeout",
+			&awsevents.EventPattern{
+				Source:     jsii.Strings("aws.glue"),
+				DetailType: jsii.Strings("Glue Job Run Status"),
+				Detail:     &map[string]interface{}{"jobName": names},
+			},
+			fmt.Sprintf("[%s] Glue job %s run %s is still %s after %d%% of its %d-minute timeout: %s", prefix,
+				field("$.detail.jobName"), field("$.detail.jobRunId"), field("$.detail.state"), LongRunPercent, o.cfg.JobTimeoutMinutes, field("$.detail.message")))
+	}
+	if len(p.CrawlerNames) > 0 {
+		o.failureRule("GlueCrawlerFailed", "A Glue crawler of the lake failed",
+			&awsevents.EventPattern{
+				Source:     jsii.Strings("aws.glue"),
+				DetailType: jsii.Strings("Glue Crawler State Change"),
+				Detail:     &map[string]interface{}{"crawlerName": p.CrawlerNames, "state": jsii.Strings("Failed")},
+			},
+			fmt.Sprintf("[%s] Glue crawler %s failed: %s", prefix, field("$.detail.crawlerName"), field("$.detail.errorMessage")))
+	}
+	if p.EmrApplicationId != nil {
+		o.failureRule("EmrJobFailed", "An EMR Serverless job run of the lake failed",
+			&awsevents.EventPattern{
+				Source:     jsii.Strings("aws.emr-serverless"),
+				DetailType: jsii.Strings("EMR Serverless Job Run State Change"),
+				Detail:     &map[string]interface{}{"applicationId": []*string{p.EmrApplicationId}, "state": jsii.Strings("FAILED")},
+			},
+			fmt.Sprintf("[%s] EMR Serverless job %s (%s) failed: %s", prefix, field("$.detail.jobRunId"), field("$.detail.applicationId"), field("$.detail.stateDetails")))
+	}
+}
+
+// failureRule sends matching events to the topic as a readable message.
+func (o *Observability) failureRule(id, description string, pattern *awsevents.EventPattern, message string) {
+	rule := awsevents.NewRule(o.Stack, jsii.String(id), &awsevents.RuleProps{
+		Description:  jsii.String(description),
+		EventPattern: pattern,
+	})
+	rule.AddTarget(&topicTarget{topic: o.AlarmTopic, input: awsevents.RuleTargetInput_FromText(jsii.String(message))})
+	o.FailureRules = append(o.FailureRules, rule)
+}
+
+// topicTarget sends matched events to the alarm topic. Hand-written rather
+// than awseventstargets.SnsTopic: that target grants events.amazonaws.com
+// sns:Publish without the aws:SourceAccount condition; the topic's policy
+// already admits EventBridge from this account only, and the key policy
+// lets EventBridge encrypt for it.
+type topicTarget struct {
+	topic awssns.ITopic
+	input awsevents.RuleTargetInput
+}
+
+func (t *topicTarget) Bind(_ interfacesawsevents.IRuleRef, _ *string) *awsevents.RuleTargetConfig {
+	return &awsevents.RuleTargetConfig{Arn: t.topic.TopicArn(), Input: t.input}
+}
+
+// logTarget writes matched events to a log group whose resource policy
+// admits EventBridge (see addRecorders).
+type logTarget struct{ arn *string }
+
+func (t *logTarget) Bind(_ interfacesawsevents.IRuleRef, _ *string) *awsevents.RuleTargetConfig {
+	return &awsevents.RuleTargetConfig{Arn: t.arn}
+}
+
+// --- cost -----------------------------------------------------------------
+
+// bytesPerGB: config speaks GB; we count GiB like the bytes-scanned cutoff
+// (athena_bytes_scanned_cutoff_mb is MiB).
+const bytesPerGB = 1024 * 1024 * 1024
+
+func (o *Observability) addQueryCostAlarms() {
+	cfg := o.cfg
+	o.alarm(alarmSpec{id: "AthenaDailyScanned",
+		metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String("AWS/Athena"), MetricName: jsii.String("ProcessedBytes"),
+			DimensionsMap: &map[string]*string{"WorkGroup": o.lake.Analytics.WorkGroup.Ref()},
+			Period:        awscdk.Duration_Days(jsii.Number(1)), Statistic: jsii.String("Sum"),
+		}),
+		threshold: float64(cfg.AthenaDailyScannedGB) * bytesPerGB,
+		op:        awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		// No queries in a day cost nothing.
+		missing:     awscloudwatch.TreatMissingData_NOT_BREACHING,
+		description: fmt.Sprintf("The Athena workgroup scanned more than %d GiB in a day (athena_daily_scanned_gb): look for queries without partition filters.", cfg.AthenaDailyScannedGB)})
+}
+
+// Budget notification thresholds (percent of monthly_budget_usd).
+var budgetNotifications = []struct {
+	kind      string
+	threshold float64
+}{{"ACTUAL", 80}, {"ACTUAL", 100}, {"FORECASTED", 100}}
+
+// addBudget creates the monthly cost budget. Each environment has its own
+// account (the pipeline stages do), so the budget covers the account, not
+// a cost-allocation tag that would first need activating in Billing.
+// Notifications (topic and email) only when alarms are on. L1: Budgets has
+// no L2 construct.
+func (o *Observability) addBudget(notify bool) {
+	cfg := o.cfg
+	var notes []interface{}
+	if notify {
+		subscribers := []interface{}{&awsbudgets.CfnBudget_SubscriberProperty{SubscriptionType: jsii.String("SNS"), Address: o.AlarmTopic.TopicArn()}}
+		if cfg.AlarmEmailAddress != "" {
+			subscribers = append(subscribers, &awsbudgets.CfnBudget_SubscriberProperty{SubscriptionType: jsii.String("EMAIL"), Address: jsii.String(cfg.AlarmEmailAddress)})
+		}
+		for _, n := range budgetNotifications {
+			notes = append(notes, &awsbudgets.CfnBudget_NotificationWithSubscribersProperty{
+				Notification: &awsbudgets.CfnBudget_NotificationProperty{
+					NotificationType:   jsii.String(n.kind),
+					ComparisonOperator: jsii.String("GREATER_THAN"),
+					Threshold:          jsii.Number(n.threshold),
+					ThresholdType:      jsii.String("PERCENTAGE"),
+				},
+				Subscribers: subscribers,
+			})
+		}
+	}
+	props := &awsbudgets.CfnBudgetProps{
+		Budget: &awsbudgets.CfnBudget_BudgetDataProperty{
+			BudgetName:  jsii.String(cfg.Prefix() + "-monthly"),
+			BudgetType:  jsii.String("COST"),
+			TimeUnit:    jsii.String("MONTHLY"),
+			BudgetLimit: &awsbudgets.CfnBudget_SpendProperty{Amount: jsii.Number(float64(cfg.MonthlyBudgetUsd)), Unit: jsii.String("USD")},
+		},
+	}
+	if len(notes) > 0 {
+		props.NotificationsWithSubscribers = notes
+	}
+	awsbudgets.NewCfnBudget(o.Stack, jsii.String("MonthlyBudget"), props)
+}

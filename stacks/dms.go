@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdms"
@@ -33,8 +34,10 @@ const (
 	// the repository root.
 	DMSTaskSettingsFile = "ingestion/dms/task-settings.json"
 	// DMSLandingFolder is where the s3 target writes in the raw bucket
-	// (DMS adds <schema>/<table>/ below it).
-	DMSLandingFolder = "landing"
+	// (DMS adds <schema>/<table>/ below it). The raw->processed job of a
+	// replicated dataset reads <folder>/<schema>/<dataset>/ besides
+	// landing/<dataset>/ (see DMSLandingPath).
+	DMSLandingFolder = "landing/dms"
 )
 
 // dmsEnginePorts are the default ports of the source engines config
@@ -265,4 +268,13 @@ func TaskSettings() string {
 	}
 	b, _ := json.Marshal(settings)
 	return string(b)
+}
+
+// DMSLandingPath is the prefix the s3 target writes a table's files under,
+// or "" when the dataset is not replicated to S3.
+func DMSLandingPath(cfg *config.Config, datasetName string) string {
+	if !cfg.DMS.Enabled || cfg.DMS.Target != "s3" || !slices.Contains(cfg.DMS.Tables, datasetName) {
+		return ""
+	}
+	return DMSLandingFolder + "/" + cfg.DMS.SourceSchema + "/" + datasetName + "/"
 }

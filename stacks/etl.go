@@ -126,6 +126,12 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 		role := glueRole(stack, "RawToProcessedRole-"+d.Name, "raw -> processed job of "+d.Name)
 		st.Raw.GrantRead(role, jsii.String("source="+d.Name+"/*"))
 		st.Raw.GrantRead(role, jsii.String(LandingPrefix+d.Name+"/*"))
+		landing := bucketURL(st.Raw, LandingPrefix+d.Name+"/")
+		if dms := DMSLandingPath(cfg, d.Name); dms != "" {
+			// Replicated by DMS into S3: read its files too (CSV with Op).
+			st.Raw.GrantRead(role, jsii.String(dms+"*"))
+			landing += "," + bucketURL(st.Raw, dms)
+		}
 		st.Processed.GrantReadWrite(role, jsii.String(d.Name+"/*"))
 		st.Processed.GrantReadWrite(role, jsii.String(QuarantinePrefix+d.Name+"/*"))
 		st.Key.GrantEncryptDecrypt(role) // job bookmarks are client-side encrypted
@@ -137,7 +143,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 			args: map[string]string{
 				"dataset_spec":    string(spec),
 				"raw_path":        bucketURL(st.Raw, "source="+d.Name+"/"),
-				"landing_path":    bucketURL(st.Raw, LandingPrefix+d.Name+"/"),
+				"landing_path":    landing,
 				"processed_path":  bucketURL(st.Processed, d.Name+"/"),
 				"quarantine_path": bucketURL(st.Processed, QuarantinePrefix+d.Name+"/"),
 				"target_file_mb":  fmt.Sprint(cfg.TargetFileMB),

@@ -286,3 +286,25 @@ func allPrefixed(ids []string, prefix string) bool {
 	}
 	return len(ids) > 0
 }
+
+// With DMS writing to S3, the replicated dataset's job also reads the DMS
+// folder (landing/dms/<schema>/<table>/), and only that dataset's.
+func TestDmsS3FilesReachTheJob(t *testing.T) {
+	s := dmsS3Scenario()
+	jobs := glueJobs(s)
+	orders := jobs["data-pipeline-prod-raw-to-processed-orders"]["DefaultArguments"].(map[string]any)["--landing_path"]
+	b, _ := json.Marshal(orders)
+	if !strings.Contains(string(b), "/landing/orders/,s3://") || !strings.Contains(string(b), "/landing/dms/public/orders/") {
+		t.Errorf("orders landing_path = %s", b)
+	}
+	clicks, _ := json.Marshal(jobs["data-pipeline-prod-raw-to-processed-clickstream"]["DefaultArguments"].(map[string]any)["--landing_path"])
+	if strings.Contains(string(clicks), "dms") {
+		t.Errorf("clickstream is not replicated, landing_path = %s", clicks)
+	}
+	check(t, "dms target folder", func() {
+		s.tpl("ingestion").HasResourceProperties(jsii.String("AWS::DMS::Endpoint"), map[string]any{
+			"EngineName": "s3",
+			"S3Settings": assertions.Match_ObjectLike(&map[string]any{"BucketFolder": stacks.DMSLandingFolder, "IncludeOpForFullLoad": true, "TimestampColumnName": "_dms_timestamp"}),
+		})
+	})
+}

@@ -16,6 +16,10 @@ Plain record (files dropped under ``s3://<raw>/landing/<dataset>/``):
 the row itself, CSV or JSON lines. A landing record that has the exact
 shape of an envelope is unwrapped as such.
 
+AWS DMS S3 target row (``s3://<raw>/landing/dms/<schema>/<table>/``, CSV
+with a header): the row plus ``Op`` (I, U or D) and ``_dms_timestamp``
+(``YYYY-MM-DD HH:MM:SS.ffffff``, UTC); ``D`` rows are deletes.
+
 ``unwrap`` returns an ``Envelope``; anything unusable raises
 ``quarantine.Quarantined`` with the reason.
 """
@@ -37,6 +41,8 @@ DMS = "dms"
 PLAIN = "plain"
 
 DMS_DATA_OPERATIONS = ("load", "insert", "update", "delete")
+DMS_CSV = "dms_csv"
+DMS_CSV_OPERATIONS = {"I": "insert", "U": "update", "D": "delete"}
 
 
 @dataclass(frozen=True)
@@ -130,4 +136,27 @@ def unwrap(kind, raw, spec):
         raise q.Quarantined(q.reason(
             q.INVALID_ENVELOPE,
             f"not an API envelope (dataset, received_at, data) or a DMS record (data, metadata); record keys: {keys}"))
+    if "Op" in raw:
+        return _unwrap_dms_csv(raw)
     return Envelope(data=raw, fmt=PLAIN)
+
+
+def _unwrap_dms_csv(raw):
+    op = schema.unchoice(raw.get("Op"))
+    op = op.strip().upper() if isinstance(op, str) else op
+    if op not in DMS_CSV_OPERATIONS:
+        raise q.Quarantined(q.reason(q.UNKNOWN_OPERATION,
+                                     f"DMS Op {op!r} is not one of {', '.join(DMS_CSV_OPERATIONS)}"))
+    stamp = schema.unchoice(raw.get("_dms_timestamp"))
+    received_at = None
+    if isinstance(stamp, str) and stamp.strip():
+        # DMS writes "YYYY-MM-DD HH:MM:SS.ffffff" in UTC without a zone.
+        iso = stamp.strip().replace(" ", "T", 1) + "Z"
+        try:
+            received_at = schema.cast_value(iso, schema.TIMESTAMP)
+        except schema.CastError as exc:
+            raise q.Quarantined(q.reason(q.INVALID_ENVELOPE, f"_dms_timestamp: {exc}")) from None
+        stamp = iso
+    data = {k: v for k, v in raw.items() if k not in ("Op", "_dms_timestamp")}
+    return Envelope(data=data, fmt=DMS_CSV, deleted=(op == "D"), received_at=received_at,
+                    fallback_event_time=stamp if isinstance(stamp, str) else None)

@@ -122,7 +122,9 @@ def source_reads(raw_path, landing_path):
 def s3_connection_options(source):
     """connection_options of create_dynamic_frame.from_options for one source_reads entry."""
     options = {
-        "paths": [source["path"]],
+        # --landing_path may list several prefixes separated by commas
+        # (landing/<dataset>/ and the DMS S3 target's folder).
+        "paths": [p for p in source["path"].split(",") if p],
         "recurse": True,
         "groupFiles": "inPartition",
         "groupSize": str(GROUP_SIZE_BYTES),

@@ -98,3 +98,50 @@ class UnwrapTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DmsCsvTest(unittest.TestCase):
+    """Rows the DMS S3 target writes under landing/dms/<schema>/<table>/."""
+
+    def setUp(self):
+        self.orders = support.dataset("orders")
+
+    def row(self, op, **extra):
+        r = dict(support.order())
+        r.update({"Op": op, "_dms_timestamp": "2024-05-01 10:00:05.123456"})
+        r.update(extra)
+        return r
+
+    def test_insert_update_delete(self):
+        for op, deleted in (("I", False), ("U", False), ("D", True)):
+            env = envelope.unwrap(LANDING, self.row(op), self.orders)
+            self.assertEqual(env.fmt, envelope.DMS_CSV)
+            self.assertEqual(env.deleted, deleted)
+            self.assertNotIn("Op", env.data)
+            self.assertNotIn("_dms_timestamp", env.data)
+            self.assertEqual(env.received_at, ts(2024, 5, 1, 10, 0, 5, 123456))
+            self.assertEqual(env.fallback_event_time, "2024-05-01T10:00:05.123456Z")
+
+    def test_unknown_op_is_quarantined(self):
+        with self.assertRaises(q.Quarantined) as ctx:
+            envelope.unwrap(LANDING, self.row("X"), self.orders)
+        self.assertEqual(q.reason_codes(ctx.exception.reasons[0]), [q.UNKNOWN_OPERATION])
+
+    def test_bad_timestamp_is_quarantined(self):
+        with self.assertRaises(q.Quarantined) as ctx:
+            envelope.unwrap(LANDING, self.row("I", _dms_timestamp="yesterday"), self.orders)
+        self.assertEqual(q.reason_codes(ctx.exception.reasons[0]), [q.INVALID_ENVELOPE])
+
+    def test_firehose_never_reads_op_rows_as_dms(self):
+        # Only landing files are DMS CSV; on the Firehose path an Op field
+        # is just an unknown field of a non-envelope record.
+        with self.assertRaises(q.Quarantined):
+            envelope.unwrap(FIREHOSE, self.row("I"), self.orders)
+
+
+class LandingPathsTest(unittest.TestCase):
+    def test_comma_separated_landing_paths(self):
+        from lakelib import pipeline
+        reads = pipeline.source_reads("s3://r/source=orders/", "s3://r/landing/orders/,s3://r/landing/dms/shop/orders/")
+        opts = pipeline.s3_connection_options(reads[1])
+        self.assertEqual(opts["paths"], ["s3://r/landing/orders/", "s3://r/landing/dms/shop/orders/"])

@@ -164,6 +164,15 @@ func TestBadConfig(t *testing.T) {
 		{"flex with big workers", block(`"worker_type":"G.4X","use_flex":true`), []string{`environments.dev.use_flex: true needs worker_type G.1X or G.2X`}},
 		{"glue version", block(`"glue_version":"4.0"`), []string{`environments.dev.glue_version: "4.0" is not supported`}},
 		{"schedule", block(`"etl_schedule":"daily"`), []string{`environments.dev.etl_schedule: "daily" is not a schedule expression`}},
+		{"cron with free text", block(`"etl_schedule":"cron(every day)"`), []string{`environments.dev.etl_schedule: "cron(every day)" is not a schedule expression`}},
+		{"cron with five fields", block(`"crawler_schedule":"cron(0 2 * * ?)"`), []string{`environments.dev.crawler_schedule: "cron(0 2 * * ?)" is not a schedule expression`}},
+		{"cron without ?", block(`"etl_schedule":"cron(0 2 * * * *)"`), []string{"exactly one of day-of-month (3rd field) and day-of-week (5th field) must be ?"}},
+		{"rate unit", block(`"etl_schedule":"rate(1 hours)"`), []string{"use the singular unit for 1"}},
+		{"rate zero", block(`"etl_schedule":"rate(0 days)"`), []string{"the rate must be a positive whole number"}},
+		{"explicit empty dms target", block(`"dms":{"target":""}`), []string{`environments.dev.dms.target: "" is not allowed`}},
+		{"explicit zero dms storage", block(`"dms":{"allocated_storage_gb":0}`), []string{"environments.dev.dms.allocated_storage_gb: 0 is out of range"}},
+		{"disabled dms with bad engine", block(`"dms":{"enabled":false,"source_engine":"db2"}`), []string{`environments.dev.dms.source_engine: "db2" is not allowed`}},
+		{"explicit empty redshift type", block(`"redshift":{"type":""}`), []string{`environments.dev.redshift.type: "" is not allowed`}},
 		{"log retention", block(`"log_retention_days":10`), []string{"environments.dev.log_retention_days: 10 is not a CloudWatch Logs retention"}},
 		{"athena cutoff", block(`"athena_bytes_scanned_cutoff_mb":5`), []string{"athena_bytes_scanned_cutoff_mb: 5 is below Athena's minimum"}},
 		{"account", block(`"account":"12345"`), []string{`environments.dev.account: "12345" is not an AWS account id`}},
@@ -214,6 +223,25 @@ func TestAllProblemsAtOnce(t *testing.T) {
 	_, err = Load(withDev(t, block(`"shard_count":0,"retention_period":1,"worker_type":"X","alarm_email_address":"nope"`)), "dev")
 	if got := len(err.(*Error).Problems); got != 4 {
 		t.Errorf("got %d problems, want 4:\n%v", got, err)
+	}
+}
+
+func TestGoodSchedulesPass(t *testing.T) {
+	for _, v := range []string{"cron(0 2 * * ? *)", "cron(15 10 ? * MON-FRI *)", "rate(1 day)", "rate(6 hours)", "rate(30 minutes)"} {
+		if msg := scheduleProblem(v); msg != "" {
+			t.Errorf("%s: %s", v, msg)
+		}
+	}
+}
+
+// Problems come out in the same order on every run (no map iteration).
+func TestProblemOrderIsStable(t *testing.T) {
+	bad := block(`"owner":"","cost_center":"","etl_schedule":"x","crawler_schedule":"y","lifecycle":{"access_log_expiration_days":0,"athena_results_expiration_days":0,"noncurrent_version_expiration_days":0}`)
+	_, first := Load(withDev(t, bad), "dev")
+	for i := 0; i < 20; i++ {
+		if _, err := Load(withDev(t, bad), "dev"); err.Error() != first.Error() {
+			t.Fatalf("problem order changed:\n%v\n---\n%v", first, err)
+		}
 	}
 }
 

@@ -138,22 +138,11 @@ func (c *Config) applyDefaults() {
 	defInt(&e.ApiLatencyP99Ms, "api_latency_p99_ms", 2000)
 	defInt(&e.Api5xxThreshold, "api_5xx_threshold", 5)
 	defInt(&e.AthenaDailyScannedGB, "athena_daily_scanned_gb", 100)
-	d := &e.DMS
-	if d.SourceSchema == "" {
-		d.SourceSchema = "public"
-	}
-	if d.Target == "" {
-		d.Target = "kinesis"
-	}
-	if d.InstanceClass == "" {
-		d.InstanceClass = "dms.t3.medium"
-	}
-	if d.AllocatedStorageGB == 0 {
-		d.AllocatedStorageGB = 50
-	}
-	if e.Redshift.Type == "" {
-		e.Redshift.Type = "serverless"
-	}
+	def(&e.DMS.SourceSchema, "dms.source_schema", "public")
+	def(&e.DMS.Target, "dms.target", "kinesis")
+	def(&e.DMS.InstanceClass, "dms.instance_class", "dms.t3.medium")
+	defInt(&e.DMS.AllocatedStorageGB, "dms.allocated_storage_gb", 50)
+	def(&e.Redshift.Type, "redshift.type", "serverless")
 	defBool(&e.EnableCloudTrail, true)
 }
 

@@ -199,9 +199,13 @@ func remarshal(v any, target any) error {
 // decodeObject decodes a JSON object into the struct target points to, one
 // key at a time, so that every unknown key and every badly typed value is
 // reported (encoding/json stops at the first). Nested structs are decoded
-// the same way. The keys of the top-level object are recorded in set (if
-// not nil).
+// the same way. The keys found are recorded in set (if not nil), nested
+// ones as "block.key", so defaults never overwrite a value a user wrote.
 func decodeObject(raw json.RawMessage, target any, path string, set map[string]bool) []string {
+	return decodeInto(raw, target, path, set, "")
+}
+
+func decodeInto(raw json.RawMessage, target any, path string, set map[string]bool, setPrefix string) []string {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
 		return []string{fmt.Sprintf("%s: must be a JSON object, got %s", path, abbreviate(raw))}
@@ -217,7 +221,7 @@ func decodeObject(raw json.RawMessage, target any, path string, set map[string]b
 	for _, k := range keys {
 		idx, ok := fields[k]
 		if set != nil {
-			set[k] = true
+			set[setPrefix+k] = true
 		}
 		if !ok {
 			p = append(p, fmt.Sprintf("%s.%s: unknown key%s; allowed keys: %s",
@@ -226,7 +230,7 @@ func decodeObject(raw json.RawMessage, target any, path string, set map[string]b
 		}
 		f := v.Field(idx)
 		if f.Kind() == reflect.Struct {
-			p = append(p, decodeObject(obj[k], f.Addr().Interface(), path+"."+k, nil)...)
+			p = append(p, decodeInto(obj[k], f.Addr().Interface(), path+"."+k, set, setPrefix+k+".")...)
 			continue
 		}
 		if err := json.Unmarshal(obj[k], f.Addr().Interface()); err != nil {

@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"net/mail"
 	"regexp"
 	"slices"
 )
@@ -28,6 +29,9 @@ type Pipeline struct {
 	Branch string `json:"branch"`
 	// Stages lists the environments to deploy, in order. Required.
 	Stages []Stage `json:"stages"`
+	// AlarmEmailAddress receives pipeline failure notifications.
+	// Required: a failed release must reach someone.
+	AlarmEmailAddress string `json:"alarm_email_address"`
 
 	// Envs are the loaded environments of Stages, same order.
 	Envs []*Config `json:"-"`
@@ -65,8 +69,13 @@ func LoadPipeline(ctx Context) (*Pipeline, error) {
 		e.Problems = append(e.Problems, dp...)
 		return nil, e
 	}
-	for i := range p.Stages {
-		sb, _ := json.Marshal(ctx[KeyPipeline].(map[string]any)["stages"].([]any)[i])
+	// The stages decoded above without unknown-key checks; decode each
+	// again key by key so a typo in a stage is reported too.
+	var stages struct {
+		Stages []json.RawMessage `json:"stages"`
+	}
+	_ = json.Unmarshal(b, &stages)
+	for i, sb := range stages.Stages {
 		e.Problems = append(e.Problems, decodeObject(sb, &p.Stages[i], fmt.Sprintf("%s.stages[%d]", KeyPipeline, i), nil)...)
 	}
 	if p.Branch == "" {
@@ -86,6 +95,9 @@ func LoadPipeline(ctx Context) (*Pipeline, error) {
 	}
 	if !connectionRe.MatchString(p.ConnectionArn) {
 		add("connection_arn", "%q is not a CodeConnections connection ARN (arn:aws:codeconnections:REGION:ACCOUNT:connection/UUID)", p.ConnectionArn)
+	}
+	if a, err := mail.ParseAddress(p.AlarmEmailAddress); err != nil || a.Address != p.AlarmEmailAddress {
+		add("alarm_email_address", "%q is not an email address like alerts@example.com: pipeline failures are sent there", p.AlarmEmailAddress)
 	}
 	if !repoRe.MatchString(p.Repository) {
 		add("repository", "%q is not owner/name", p.Repository)

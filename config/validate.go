@@ -57,7 +57,8 @@ var (
 	athenaDbRe  = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
 	workgroupRe = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,128}$`)
 	accountRe   = regexp.MustCompile(`^[0-9]{12}$`)
-	scheduleRe  = regexp.MustCompile(`^(cron|rate)\(.+\)$`)
+	rateRe      = regexp.MustCompile(`^rate\(([0-9]+) (minute|minutes|hour|hours|day|days)\)$`)
+	cronRe      = regexp.MustCompile(`^cron\(([^ ()]+ ){5}[^ ()]+\)$`)
 	ipRe        = regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`)
 )
 
@@ -134,9 +135,9 @@ func (c *Config) validate(path string) []string {
 	if e.Account != "" && !accountRe.MatchString(e.Account) {
 		add("account", "%q is not an AWS account id: use 12 digits", e.Account)
 	}
-	for key, v := range map[string]string{"owner": e.Owner, "cost_center": e.CostCenter} {
-		if v == "" || len(v) > 256 {
-			add(key, "%q is not allowed: tag values take 1-256 characters", v)
+	for _, kv := range []struct{ key, v string }{{"owner", e.Owner}, {"cost_center", e.CostCenter}} {
+		if kv.v == "" || len(kv.v) > 256 {
+			add(kv.key, "%q is not allowed: tag values take 1-256 characters", kv.v)
 		}
 	}
 	if e.AllowDestroy && e.IsProduction() {
@@ -182,9 +183,9 @@ func (c *Config) validate(path string) []string {
 	if _, known := WorkerTypes[e.WorkerType]; known && Bool(e.UseFlex) && !slices.Contains(flexWorkerTypes, e.WorkerType) {
 		add("use_flex", "true needs worker_type G.1X or G.2X (Glue Flex runs only those), got %q", e.WorkerType)
 	}
-	for key, v := range map[string]string{"etl_schedule": e.EtlSchedule, "crawler_schedule": e.CrawlerSchedule} {
-		if !scheduleRe.MatchString(v) {
-			add(key, "%q is not a schedule expression: use cron(...) or rate(...)", v)
+	for _, kv := range []struct{ key, v string }{{"etl_schedule", e.EtlSchedule}, {"crawler_schedule", e.CrawlerSchedule}} {
+		if msg := scheduleProblem(kv.v); msg != "" {
+			add(kv.key, "%q is not a schedule expression: %s", kv.v, msg)
 		}
 	}
 	if e.AthenaBytesScannedCutoffMB < 10 {
@@ -220,9 +221,12 @@ func (c *Config) validate(path string) []string {
 	if e.TargetFileMB < 128 || e.TargetFileMB > 1024 {
 		add("target_file_mb", "%d is out of range: use 128..1024 (the seed's 128 MB-1 GB files)", e.TargetFileMB)
 	}
-	for key, v := range map[string]int{"quality_lookback_days": e.QualityLookbackDays, "curated_lookback_days": e.CuratedLookbackDays} {
-		if v < 0 || v > 366 {
-			add(key, "%d is out of range: use 0..366", v)
+	for _, kv := range []struct {
+		key string
+		v   int
+	}{{"quality_lookback_days", e.QualityLookbackDays}, {"curated_lookback_days", e.CuratedLookbackDays}} {
+		if kv.v < 0 || kv.v > 366 {
+			add(kv.key, "%d is out of range: use 0..366", kv.v)
 		}
 	}
 	if e.ApiLatencyP99Ms < 50 || e.ApiLatencyP99Ms > 29000 {
@@ -238,10 +242,10 @@ func (c *Config) validate(path string) []string {
 	if q := e.QuickSight.PrincipalArn; q != "" && !quicksightRe.MatchString(q) {
 		add("quicksight.principal_arn", "%q is not a QuickSight user or group ARN (arn:aws:quicksight:REGION:ACCOUNT:user/NAMESPACE/NAME)", q)
 	}
-	if r := e.Redshift; r.Enabled {
-		if r.Type != "serverless" && r.Type != "provisioned" {
-			add("redshift.type", "%q is not allowed: use serverless or provisioned", r.Type)
-		}
+	if r := e.Redshift; r.Type != "serverless" && r.Type != "provisioned" {
+		add("redshift.type", "%q is not allowed: use serverless or provisioned", r.Type)
+	}
+	if r := e.Redshift; r.Enabled || r.Name != "" {
 		if !redshiftNameRe.MatchString(r.Name) {
 			add("redshift.name", "%q is not a Redshift namespace or cluster id: 1-63 lowercase letters, digits and hyphens", r.Name)
 		}
@@ -257,26 +261,37 @@ var (
 	dmsEngines     = []string{"mysql", "postgres", "aurora", "aurora-postgresql", "oracle", "sqlserver", "mariadb"}
 )
 
+// dmsProblems checks the dms block: its values whenever the block is
+// written (a disabled block with a typo is still a typo), and the keys a
+// replication needs when it is enabled.
 func (c *Config) dmsProblems(path string) []string {
 	d := c.DMS
-	if !d.Enabled {
+	if !d.Enabled && !c.anySet("dms.") {
 		return nil
 	}
 	var p []string
 	add := func(key, format string, args ...any) {
 		p = append(p, fmt.Sprintf("%s.dms.%s: "+format, append([]any{path, key}, args...)...))
 	}
-	if !Bool(c.EnableVPC) {
-		add("enabled", "true needs enable_vpc: true (the replication instance runs in the private network)")
+	if d.Enabled {
+		if !Bool(c.EnableVPC) {
+			add("enabled", "true needs enable_vpc: true (the replication instance runs in the private network)")
+		}
+		if d.SourceSecretName == "" {
+			add("source_secret_name", "missing: name the Secrets Manager secret with the source connection")
+		}
+		if d.SourceDatabase == "" {
+			add("source_database", "missing: name the database to replicate")
+		}
+		if len(d.Tables) == 0 {
+			add("tables", "is empty: list the tables to replicate (each a declared dataset)")
+		}
 	}
-	if d.SourceSecretName == "" {
-		add("source_secret_name", "missing: name the Secrets Manager secret with the source connection")
-	}
-	if !slices.Contains(dmsEngines, d.SourceEngine) {
+	if (d.Enabled || d.SourceEngine != "") && !slices.Contains(dmsEngines, d.SourceEngine) {
 		add("source_engine", "%q is not allowed: use one of %s", d.SourceEngine, strings.Join(dmsEngines, ", "))
 	}
-	if d.SourceDatabase == "" {
-		add("source_database", "missing: name the database to replicate")
+	if d.SourceSchema == "" {
+		add("source_schema", `"" is not allowed: name the schema that holds the tables (default public)`)
 	}
 	if d.Target != "kinesis" && d.Target != "s3" {
 		add("target", "%q is not allowed: use kinesis or s3", d.Target)
@@ -287,15 +302,22 @@ func (c *Config) dmsProblems(path string) []string {
 	if d.AllocatedStorageGB < 5 || d.AllocatedStorageGB > 6144 {
 		add("allocated_storage_gb", "%d is out of range: use 5..6144", d.AllocatedStorageGB)
 	}
-	if len(d.Tables) == 0 {
-		add("tables", "is empty: list the tables to replicate (each a declared dataset)")
-	}
 	for i, t := range d.Tables {
 		if _, ok := c.Dataset(t); !ok {
 			add(fmt.Sprintf("tables[%d]", i), "%q is not a declared dataset: the table name is the dataset name", t)
 		}
 	}
 	return p
+}
+
+// anySet reports whether the environment block sets a key under prefix.
+func (c *Config) anySet(prefix string) bool {
+	for k := range c.set {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // bucketProblem returns why S3 would refuse a bucket name, or "".
@@ -389,14 +411,17 @@ func (l Lifecycle) problems(path string) []string {
 	if gl > 0 && ex > 0 && ex < gl+90 {
 		add("raw_expiration_days", "%d is less than 90 days after raw_glacier_days (%d): Glacier bills 90 days minimum; use >= %d or 0 to keep forever", ex, gl, gl+90)
 	}
-	for k, v := range map[string]*int{
-		"noncurrent_version_expiration_days":     l.NoncurrentVersionExpirationDays,
-		"abort_incomplete_multipart_upload_days": l.AbortIncompleteMultipartUploadDays,
-		"access_log_expiration_days":             l.AccessLogExpirationDays,
-		"athena_results_expiration_days":         l.AthenaResultsExpirationDays,
+	for _, kv := range []struct {
+		key string
+		v   *int
+	}{
+		{"noncurrent_version_expiration_days", l.NoncurrentVersionExpirationDays},
+		{"abort_incomplete_multipart_upload_days", l.AbortIncompleteMultipartUploadDays},
+		{"access_log_expiration_days", l.AccessLogExpirationDays},
+		{"athena_results_expiration_days", l.AthenaResultsExpirationDays},
 	} {
-		if Int(v) == 0 {
-			add(k, "0 is not allowed: S3 needs at least 1 day")
+		if Int(kv.v) == 0 {
+			add(kv.key, "0 is not allowed: S3 needs at least 1 day")
 		}
 	}
 	return p
@@ -417,4 +442,28 @@ func joinInts(v []int) string {
 		s[i] = fmt.Sprint(x)
 	}
 	return strings.Join(s, ", ")
+}
+
+// scheduleProblem checks an EventBridge schedule expression: rate(N unit)
+// with the unit's singular for 1, or cron( with exactly six fields, one of
+// day-of-month and day-of-week being "?".
+func scheduleProblem(v string) string {
+	if m := rateRe.FindStringSubmatch(v); m != nil {
+		n := m[1]
+		if n == "0" || strings.HasPrefix(n, "0") {
+			return "the rate must be a positive whole number"
+		}
+		if (n == "1") != !strings.HasSuffix(m[2], "s") {
+			return "use the singular unit for 1 (rate(1 day)) and the plural otherwise (rate(2 days))"
+		}
+		return ""
+	}
+	if cronRe.MatchString(v) {
+		f := strings.Fields(strings.TrimSuffix(strings.TrimPrefix(v, "cron("), ")"))
+		if (f[2] == "?") == (f[4] == "?") {
+			return "exactly one of day-of-month (3rd field) and day-of-week (5th field) must be ?"
+		}
+		return ""
+	}
+	return "use rate(N minutes|hours|days) or cron(minutes hours day-of-month month day-of-week year), e.g. cron(0 2 * * ? *)"
 }

@@ -349,6 +349,50 @@ func (o *Observability) addProcessingAlerts() {
 	}
 }
 
+// addDataErrorAlerts notifies the topic when data is set aside instead of
+// flowing on: Firehose writing failed records under the raw zone's errors/
+// prefix (validator rejections, dynamic-partitioning and delivery
+// failures), the ETL quarantining rows, and the DMS task failing. The zone
+// buckets send their S3 events to EventBridge (storage).
+func (o *Observability) addDataErrorAlerts() {
+	st, prefix := o.lake.Storage, o.cfg.Prefix()
+	field := func(path string) string { return *awsevents.EventField_FromPath(jsii.String(path)) }
+	objectCreated := func(bucket *string, keyPrefix string) *awsevents.EventPattern {
+		return &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.s3"),
+			DetailType: jsii.Strings("Object Created"),
+			Detail: &map[string]interface{}{
+				"bucket": map[string]interface{}{"name": []*string{bucket}},
+				"object": map[string]interface{}{"key": []interface{}{map[string]interface{}{"prefix": keyPrefix}}},
+			},
+		}
+	}
+	o.failureRule("RawErrorObjects", "Firehose wrote failed records under the raw zone's errors/ prefix",
+		objectCreated(st.Raw.BucketName(), RawErrorsPrefix),
+		fmt.Sprintf("[%s] Firehose wrote failed records to s3://%s/%s (the folder after errors/ names the failure type; the validator log has the reason per record)",
+			prefix, field("$.detail.bucket.name"), field("$.detail.object.key")))
+	o.failureRule("QuarantinedRows", "The raw -> processed job quarantined rows that fail their dataset's schema",
+		objectCreated(st.Processed.BucketName(), QuarantinePrefix),
+		fmt.Sprintf("[%s] Rows were quarantined: s3://%s/%s (each line has _quarantine_reason)",
+			prefix, field("$.detail.bucket.name"), field("$.detail.object.key")))
+	if arn := o.lake.Ingestion.ReplicationTaskArn; arn != nil {
+		// DMS reports task failures as events of category Failure on the
+		// task's ARN.
+		o.failureRule("DmsTaskFailed", "The DMS replication task failed",
+			&awsevents.EventPattern{
+				Source:     jsii.Strings("aws.dms"),
+				DetailType: jsii.Strings("DMS Replication Task State Change"),
+				Resources:  &[]*string{arn},
+				Detail:     &map[string]interface{}{"category": jsii.Strings("Failure")},
+			},
+			fmt.Sprintf("[%s] DMS replication task failed: %s (%s)", prefix, field("$.detail.eventType"), field("$.detail.description")))
+	}
+}
+
+// RawErrorsPrefix is where Firehose writes records it could not process or
+// deliver (see RawErrorPrefix for the full key layout).
+const RawErrorsPrefix = "errors/"
+
 // failureRule sends matching events to the topic as a readable message.
 func (o *Observability) failureRule(id, description string, pattern *awsevents.EventPattern, message string) {
 	rule := awsevents.NewRule(o.Stack, jsii.String(id), &awsevents.RuleProps{

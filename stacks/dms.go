@@ -133,7 +133,7 @@ func newSourceEndpoint(stack awscdk.Stack, cfg *config.Config) awsdms.CfnEndpoin
 	d := cfg.DMS
 	// Secret access roles must trust the regional DMS principal.
 	role := awsiam.NewRole(stack, jsii.String("SourceSecretRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("dms."+cfg.Region+".amazonaws.com"), nil),
+		AssumedBy:   dmsPrincipal(stack, "dms."+cfg.Region+".amazonaws.com"),
 		Description: jsii.String("DMS reads the source connection secret " + d.SourceSecretName),
 	})
 	secret := awssecretsmanager.Secret_FromSecretNameV2(stack, jsii.String("SourceSecret"), jsii.String(d.SourceSecretName))
@@ -178,7 +178,7 @@ func newSourceEndpoint(stack awscdk.Stack, cfg *config.Config) awsdms.CfnEndpoin
 // where the validator reads the dataset from metadata.table-name.
 func newKinesisTarget(stack awscdk.Stack, cfg *config.Config, stream awskinesis.IStream) awsdms.CfnEndpoint {
 	role := awsiam.NewRole(stack, jsii.String("TargetStreamRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("dms.amazonaws.com"), nil),
+		AssumedBy:   dmsPrincipal(stack, "dms.amazonaws.com"),
 		Description: jsii.String("DMS writes change records to the ingestion stream"),
 	})
 	stream.GrantWrite(role)
@@ -204,7 +204,7 @@ func newKinesisTarget(stack awscdk.Stack, cfg *config.Config, stream awskinesis.
 // bucket, SSE-KMS with the lake key (the bucket policy refuses any other).
 func newS3Target(stack awscdk.Stack, cfg *config.Config, st *Storage) awsdms.CfnEndpoint {
 	role := awsiam.NewRole(stack, jsii.String("TargetBucketRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("dms.amazonaws.com"), nil),
+		AssumedBy:   dmsPrincipal(stack, "dms.amazonaws.com"),
 		Description: jsii.String("DMS writes files under " + DMSLandingFolder + "/ of the raw bucket"),
 	})
 	// DMS lists the bucket and puts, tags and deletes its own files.
@@ -277,4 +277,12 @@ func DMSLandingPath(cfg *config.Config, datasetName string) string {
 		return ""
 	}
 	return DMSLandingFolder + "/" + cfg.DMS.SourceSchema + "/" + datasetName + "/"
+}
+
+// dmsPrincipal is the DMS service limited to this account (confused-deputy
+// protection: another account's DMS cannot use our roles).
+func dmsPrincipal(stack awscdk.Stack, service string) awsiam.IPrincipal {
+	return awsiam.NewServicePrincipal(jsii.String(service), &awsiam.ServicePrincipalOpts{
+		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()}},
+	})
 }

@@ -87,16 +87,9 @@ func (p *Processing) newJob(cfg *config.Config, j jobSpec, lib awsglue.Code) aws
 	return job
 }
 
-func workerTypeEnum(t string) string {
-	// The CDK enum's values are the names with "." -> "_" (G.1X -> G_1X).
-	out := []byte(t)
-	for i := range out {
-		if out[i] == '.' {
-			out[i] = '_'
-		}
-	}
-	return string(out)
-}
+// workerTypeEnum maps a validated worker type onto the CDK enum, whose
+// values are the names with "." -> "_" (G.1X -> G_1X).
+func workerTypeEnum(t string) string { return strings.ReplaceAll(t, ".", "_") }
 
 func glueVersion(v string) awsglue.GlueVersion {
 	switch v {
@@ -122,7 +115,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 	}
 	var rawJobs, qualityJobs []awsglue.IJob
 	for _, d := range cfg.Datasets {
-		spec, _ := json.Marshal(d)
+		spec := mustJSON(d)
 		role := glueRole(stack, "RawToProcessedRole-"+d.Name, "raw -> processed job of "+d.Name)
 		st.Raw.GrantRead(role, jsii.String("source="+d.Name+"/*"))
 		st.Raw.GrantRead(role, jsii.String(LandingPrefix+d.Name+"/*"))
@@ -135,13 +128,13 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 		st.Processed.GrantReadWrite(role, jsii.String(d.Name+"/*"))
 		st.Processed.GrantReadWrite(role, jsii.String(QuarantinePrefix+d.Name+"/*"))
 		st.Key.GrantEncryptDecrypt(role) // job bookmarks are client-side encrypted
-		suppressJobRole(role)
+		suppressJobRole(role, "the job reads its dataset's raw prefixes and writes its processed and quarantine prefixes.", idRaw, idProcessed)
 		rawJobs = append(rawJobs, p.newJob(cfg, jobSpec{
 			id: "RawToProcessed-" + d.Name, name: cfg.Prefix() + "-raw-to-processed-" + d.Name, script: "raw_to_processed.py",
 			description: "Reads new raw " + d.Name + " (bookmarks), applies the declared schema, de-duplicates, writes Parquet; bad rows to quarantine",
 			role:        role,
 			args: map[string]string{
-				"dataset_spec":    string(spec),
+				"dataset_spec":    spec,
 				"raw_path":        bucketURL(st.Raw, "source="+d.Name+"/"),
 				"landing_path":    landing,
 				"processed_path":  bucketURL(st.Processed, d.Name+"/"),
@@ -170,7 +163,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 			Actions:   jsii.Strings("glue:PublishDataQuality"),
 			Resources: jsii.Strings("*"),
 		}))
-		suppressJobRole(qrole)
+		suppressJobRole(qrole, "the quality check reads its dataset's processed prefix.", idProcessed)
 		qualityJobs = append(qualityJobs, p.newJob(cfg, jobSpec{
 			id: "QualityCheck-" + d.Name, name: cfg.Prefix() + "-quality-" + d.Name, script: "quality_check.py",
 			description: "Evaluates the declared data quality rules on recent processed " + d.Name + " partitions; fails the run on a failed rule",
@@ -185,10 +178,10 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 		}, lib))
 	}
 
-	datasets, _ := json.Marshal(cfg.Datasets)
-	joins, _ := json.Marshal(cfg.Joins)
+	datasets := mustJSON(cfg.Datasets)
+	joins := mustJSON(cfg.Joins)
 	if cfg.Joins == nil {
-		joins = []byte("[]")
+		joins = "[]"
 	}
 	crole := glueRole(stack, "ProcessedToCuratedRole", "processed -> curated job")
 	for _, d := range cfg.Datasets {
@@ -196,14 +189,14 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 	}
 	st.Curated.GrantReadWrite(crole, nil)
 	st.Key.GrantEncryptDecrypt(crole)
-	suppressJobRole(crole)
+	suppressJobRole(crole, "the curated job reads the processed datasets and writes the curated zone.", idProcessed, idCurated)
 	curated := p.newJob(cfg, jobSpec{
 		id: "ProcessedToCurated", name: cfg.Prefix() + "-processed-to-curated", script: "processed_to_curated.py",
 		description: "Daily aggregates per dataset and the declared joins; overwrites only the recomputed partitions",
 		role:        crole,
 		args: map[string]string{
-			"datasets":       string(datasets),
-			"joins":          string(joins),
+			"datasets":       datasets,
+			"joins":          joins,
 			"processed_root": bucketURL(st.Processed, ""),
 			"curated_root":   bucketURL(st.Curated, ""),
 			"lookback_days":  fmt.Sprint(cfg.CuratedLookbackDays),
@@ -282,21 +275,20 @@ func (p *Processing) startWorkflowOn(cfg *config.Config, st *Storage, wf awsglue
 	})
 }
 
-// suppressJobRole acknowledges the wildcard findings every job role has by
-// design: CDK grant action families on its own prefixes, its log groups
-// and the namespace-conditioned metrics permission.
-func suppressJobRole(role awsiam.Role) {
-	compliance.GrantWildcards(role, "the job reads and writes only its dataset's prefixes of its source and target zones.", idRaw, idProcessed, idCurated)
+// suppressJobRole acknowledges the wildcard findings a job role has by
+// design: CDK grant action families on the given buckets' prefixes (the
+// zones this job reads or writes, nothing else), its run log groups, the
+// job's script assets, and the namespace-conditioned metrics permission.
+func suppressJobRole(role awsiam.Role, why string, bucketIDs ...string) {
+	compliance.GrantWildcards(role, why, bucketIDs...)
 	compliance.Suppress(role, compliance.Suppression{
 		ID:     "AwsSolutions-IAM5",
-		Reason: "The job script and lakelib zip are CDK assets in the bootstrap assets bucket, whose objects the Glue L2 job grants read on; Glue names its run log groups under /aws-glue/ at run time; cloudwatch:PutMetricData (limited to the Glue namespaces by condition) and glue:PublishDataQuality have no resource-level permissions; a curated job writes every curated table.",
+		Reason: "The job script and lakelib zip are CDK assets in the bootstrap assets bucket, whose objects the Glue L2 job grants read on; Glue names its run log groups under /aws-glue/ at run time; cloudwatch:PutMetricData (limited to the Glue namespaces by condition) and glue:PublishDataQuality have no resource-level permissions.",
 		AppliesToRegex: []string{
 			`/^Resource::arn:<AWS::Partition>:logs:.*:log-group:\/aws-glue\/\*$/g`,
 			`/^Resource::\*$/g`,
-			`/^Resource::.*CuratedBucket.*\.Arn.*\/\*$/g`,
 			`/^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-.*\/\*$/g`,
 		},
-		AppliesTo: []string{"Action::kms:Decrypt", "Action::kms:Encrypt"},
 	})
 }
 
@@ -341,4 +333,14 @@ func zipPackage(dir, pkg string) string {
 		panic(err)
 	}
 	return out
+}
+
+// mustJSON encodes config values for job arguments; they are plain structs
+// that always encode.
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }

@@ -167,8 +167,12 @@ func NewIngestion(scope constructs.Construct, id string, props IngestionProps) *
 		// The pipeline's smoke test posts one record through the API (or the
 		// stream) and looks for it in the raw zone.
 		role := awsiam.NewRole(stack, jsii.String("SmokeTestRole"), &awsiam.RoleProps{
-			RoleName:           jsii.String(cfg.Prefix() + "-smoke-test"),
-			AssumedBy:          awsiam.NewAccountPrincipal(jsii.String(props.SmokeTestAccount)),
+			RoleName: jsii.String(cfg.Prefix() + "-smoke-test"),
+			// Only the pipeline's own roles (CodeBuild steps of the
+			// ${project}-pipeline stack), not every principal of that account.
+			AssumedBy: awsiam.NewAccountPrincipal(jsii.String(props.SmokeTestAccount)).WithConditions(&map[string]interface{}{
+				"ArnLike": map[string]interface{}{"aws:PrincipalArn": "arn:*:iam::" + props.SmokeTestAccount + ":role/" + cfg.Project + "-pipeline-*"},
+			}),
 			Description:        jsii.String("Assumed by the release pipeline's smoke test"),
 			MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
 		})

@@ -73,10 +73,14 @@ func NewObservability(scope constructs.Construct, id string, props Observability
 		MasterKey:   lake.Storage.Key,
 		EnforceSSL:  jsii.Bool(true),
 	})
-	for _, svc := range []string{"cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com"} {
+	for _, svc := range []struct{ name, principal string }{
+		{"CloudWatch", "cloudwatch.amazonaws.com"},
+		{"EventBridge", "events.amazonaws.com"},
+		{"Budgets", "budgets.amazonaws.com"},
+	} {
 		topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("AllowPublishFrom" + map[string]string{"cloudwatch.amazonaws.com": "CloudWatch", "events.amazonaws.com": "EventBridge", "budgets.amazonaws.com": "Budgets"}[svc]),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(svc), nil)},
+			Sid:        jsii.String("AllowPublishFrom" + svc.name),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(svc.principal), nil)},
 			Actions:    jsii.Strings("sns:Publish"),
 			Resources:  jsii.Strings(*topic.TopicArn()),
 			Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()}},
@@ -96,6 +100,7 @@ func NewObservability(scope constructs.Construct, id string, props Observability
 		o.addIngestionAlarms()
 		o.addFreshnessAlarms()
 		o.addProcessingAlerts()
+		o.addDataErrorAlerts()
 		o.addApiAlarms()
 		o.addQueryCostAlarms()
 	}

@@ -7,15 +7,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/config"
 )
 
 // days turns a validated day count from config into a Duration.
 func days(n *int) awscdk.Duration {
-	v := 0
-	if n != nil {
-		v = *n
-	}
-	return awscdk.Duration_Days(jsii.Number(float64(v)))
+	return awscdk.Duration_Days(jsii.Number(float64(config.Int(n))))
 }
 
 // retentionByDays maps each retention config accepts (config.LogRetentionValues)

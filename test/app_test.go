@@ -1,6 +1,7 @@
 package test
 
 import (
+	"sort"
 	"strings"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/stacks"
 )
 
@@ -35,32 +37,26 @@ func TestFiveTopLevelStacksPerEnvironment(t *testing.T) {
 func TestDependenciesPointOneWay(t *testing.T) {
 	deps := map[string][]string{}
 	for _, st := range dev.Lake.Stacks() {
+		deps[*st.StackName()] = nil
 		for _, d := range *st.Dependencies() {
-			deps[*st.StackName()] = append(deps[*st.StackName()], *d.StackName())
+			deps[*st.StackName()] = append(deps[*st.StackName()], strings.TrimPrefix(*d.StackName(), "data-pipeline-dev-"))
 		}
 	}
 	p := "data-pipeline-dev-"
-	want := map[string][]string{
-		p + "storage":       nil,
-		p + "ingestion":     {p + "storage"},
-		p + "processing":    {p + "storage"},
-		p + "analytics":     {p + "storage", p + "processing"},
-		p + "observability": {p + "storage", p + "ingestion"},
+	// Exactly these: storage <- ingestion, processing <- analytics, and
+	// observability on everything it watches; nothing points back.
+	want := map[string]string{
+		p + "storage":       "",
+		p + "ingestion":     "storage",
+		p + "processing":    "storage",
+		p + "analytics":     "processing,storage",
+		p + "observability": "analytics,ingestion,processing,storage",
 	}
 	for stack, w := range want {
 		got := deps[stack]
-		for _, d := range w {
-			if !containsStr(got, d) {
-				t.Errorf("%s does not depend on %s (depends on %v)", stack, d, got)
-			}
-		}
-	}
-	if len(deps[p+"storage"]) != 0 {
-		t.Errorf("storage must depend on nothing, depends on %v", deps[p+"storage"])
-	}
-	for _, lower := range []string{"ingestion", "processing", "analytics"} {
-		if containsStr(deps[p+lower], p+"observability") {
-			t.Errorf("%s depends on observability: dependencies must point one way", lower)
+		sort.Strings(got)
+		if strings.Join(got, ",") != w {
+			t.Errorf("%s depends on [%s], want [%s]", stack, strings.Join(got, ","), w)
 		}
 	}
 }
@@ -114,14 +110,25 @@ func TestNoUnsuppressedNagErrors(t *testing.T) {
 }
 
 func TestRetainCheckFiresWhenProdWouldDestroy(t *testing.T) {
+	// buildForced set one resource of every stateful type to DESTROY.
 	var found []string
-	for _, msg := range prodDestroy.errors["data-pipeline-prod-storage"] {
-		if strings.Contains(msg, "retain check") {
-			found = append(found, msg)
+	for _, msgs := range prodDestroy.errors {
+		for _, msg := range msgs {
+			if strings.Contains(msg, "retain check") {
+				found = append(found, msg)
+			}
 		}
 	}
-	if len(found) != 1 || !strings.Contains(found[0], "RawBucket") || !strings.Contains(found[0], "AWS::S3::Bucket") {
-		t.Fatalf("want one retain-check error on the raw bucket, got %v", found)
+	for _, typ := range compliance.StatefulTypes {
+		n := 0
+		for _, msg := range found {
+			if strings.Contains(msg, typ+" has DeletionPolicy") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("want one retain-check error for %s, got %d (all: %v)", typ, n, found)
+		}
 	}
 	// The same check is quiet on the real prod build.
 	for _, msg := range prod.errors["data-pipeline-prod-storage"] {

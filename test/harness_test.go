@@ -150,7 +150,12 @@ func buildForced(name string) *scenario {
 	}
 	app := newApp(ctx)
 	lake := stacks.NewDataLake(app, cfg, stacks.Options{})
+	// One resource of every stateful type.
 	lake.Storage.Raw.ApplyRemovalPolicy(awscdk.RemovalPolicy_DESTROY)
+	lake.Storage.Key.ApplyRemovalPolicy(awscdk.RemovalPolicy_DESTROY)
+	lake.Ingestion.Stream.ApplyRemovalPolicy(awscdk.RemovalPolicy_DESTROY)
+	lake.Ingestion.FirehoseLogGroup.ApplyRemovalPolicy(awscdk.RemovalPolicy_DESTROY)
+	lake.Processing.Database.ApplyRemovalPolicy(awscdk.RemovalPolicy_DESTROY)
 	s := &scenario{App: app, Cfg: cfg, Lake: lake}
 	s.parse()
 	return s

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -395,4 +396,34 @@ func pipelineResource(t *testing.T, id string) map[string]any {
 // pipelineLogicalID is the logical id of an L1 resource of the pipeline stack.
 func pipelineLogicalID(c constructs.IConstruct) string {
 	return *pipeline.Stack.GetLogicalId(c.(awscdk.CfnElement))
+}
+
+// A failed release reaches someone: delivery.alarm_email_address is
+// subscribed to the failure topic.
+func TestPipelineFailuresReachTheConfiguredEmail(t *testing.T) {
+	check(t, "failure email", func() {
+		pipelineTpl.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]any{
+			"Protocol": "email",
+			"Endpoint": "alerts@example.com",
+			"TopicArn": map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^FailureTopic"))},
+		})
+	})
+}
+
+// The smoke-test role in each stage trusts only the pipeline stack's roles
+// of the pipeline account, not every principal there.
+func TestSmokeTestRoleTrustsOnlyPipelineRoles(t *testing.T) {
+	for _, lake := range pipeline.Lakes {
+		tpl := assertions.Template_FromStack(lake.Ingestion.Stack, nil)
+		check(t, *lake.Ingestion.Stack.StackName(), func() {
+			tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]any{
+				"RoleName": assertions.Match_StringLikeRegexp(jsii.String("-smoke-test$")),
+				"AssumeRolePolicyDocument": map[string]any{"Statement": []any{assertions.Match_ObjectLike(&map[string]any{
+					"Condition": map[string]any{"ArnLike": map[string]any{
+						"aws:PrincipalArn": assertions.Match_StringLikeRegexp(jsii.String(`:iam::111111111111:role/data-pipeline-pipeline-\*$`)),
+					}},
+				})}},
+			})
+		})
+	}
 }

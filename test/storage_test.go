@@ -98,31 +98,49 @@ func TestAccessLogAndResultsBuckets(t *testing.T) {
 }
 
 func TestBucketPoliciesDenyPlainTransportAndForeignKeys(t *testing.T) {
+	key := map[string]any{"Fn::GetAtt": []any{"LakeKey09476F72", "Arn"}}
+	// The exact condition of each deny statement: an inverted operator or
+	// a wrong key must fail.
+	want := map[string]map[string]any{
+		"DenyNonKmsEncryption": {"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"}},
+		"DenyForeignKmsKey":    {"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": key}},
+		"DenyKmsWithoutKeyId": {
+			"StringEquals": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"},
+			"Null":         map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
+		},
+	}
 	for _, bucket := range []string{"RawBucket0C3EE094", "ProcessedBucketDE59930C", "CuratedBucket6A59C97E"} {
-		stmts := bucketPolicy(t, dev.json("storage"), bucket)
-		got := map[string]bool{}
-		for _, s := range stmts {
-			b, _ := json.Marshal(s)
-			txt := string(b)
+		var tls, tls12 bool
+		seen := map[string]bool{}
+		for _, s := range bucketPolicy(t, dev.json("storage"), bucket) {
 			if s["Effect"] != "Deny" {
 				continue
 			}
+			cond, _ := json.Marshal(s["Condition"])
 			switch {
-			case strings.Contains(txt, `"aws:SecureTransport":"false"`):
-				got["tls"] = true
-			case strings.Contains(txt, `"s3:TlsVersion":1.2`):
-				got["tls12"] = true
-			case s["Sid"] == "DenyNonKmsEncryption" && strings.Contains(txt, `"s3:x-amz-server-side-encryption":"aws:kms"`):
-				got["sse"] = true
-			case s["Sid"] == "DenyForeignKmsKey" && strings.Contains(txt, `"s3:x-amz-server-side-encryption-aws-kms-key-id":{"Fn::GetAtt":["LakeKey09476F72","Arn"]}`):
-				got["key"] = true
-			case s["Sid"] == "DenyKmsWithoutKeyId" && strings.Contains(txt, `"Null"`):
-				got["nokey"] = true
+			case string(cond) == `{"Bool":{"aws:SecureTransport":"false"}}`:
+				tls = true
+			case string(cond) == `{"NumericLessThan":{"s3:TlsVersion":1.2}}`:
+				tls12 = true
+			}
+			sid, _ := s["Sid"].(string)
+			if w, ok := want[sid]; ok {
+				seen[sid] = true
+				wb, _ := json.Marshal(w)
+				if string(cond) != string(wb) {
+					t.Errorf("%s %s condition = %s, want %s", bucket, sid, cond, wb)
+				}
+				if s["Action"] != "s3:PutObject" || s["Principal"].(map[string]any)["AWS"] != "*" {
+					t.Errorf("%s %s must deny s3:PutObject to everyone: %v", bucket, sid, s)
+				}
 			}
 		}
-		for _, w := range []string{"tls", "tls12", "sse", "key", "nokey"} {
-			if !got[w] {
-				t.Errorf("%s policy lacks the %s deny statement", bucket, w)
+		if !tls || !tls12 {
+			t.Errorf("%s: TLS-only deny statements present: plain=%v below-1.2=%v", bucket, tls, tls12)
+		}
+		for sid := range want {
+			if !seen[sid] {
+				t.Errorf("%s lacks %s", bucket, sid)
 			}
 		}
 	}
@@ -143,6 +161,11 @@ func TestLifecyclePerZone(t *testing.T) {
 		b, _ := json.Marshal(r["Transitions"])
 		if string(b) != `[{"StorageClass":"INTELLIGENT_TIERING","TransitionInDays":0}]` || r["ExpirationInDays"] != nil {
 			t.Errorf("%s lifecycle = %v: want Intelligent-Tiering at once and no expiry", id, r)
+		}
+		nc, _ := r["NoncurrentVersionExpiration"].(map[string]any)
+		mpu, _ := r["AbortIncompleteMultipartUpload"].(map[string]any)
+		if nc["NoncurrentDays"] != 90.0 || mpu["DaysAfterInitiation"] != 7.0 {
+			t.Errorf("%s noncurrent/multipart = %v/%v, want 90/7", id, nc, mpu)
 		}
 	}
 }

@@ -40,11 +40,14 @@ lint: tools $(ACTIONLINT)
 diff: tools
 	$(CDK) diff -c env=$(ENV) --all
 
-## deploy / destroy: ENV to the account of your credentials
+## deploy / destroy: ENV to the account of your credentials. Data is
+## retained unless ENV's block has allow_destroy and the deploy was run with
+## CONFIRM_DESTROY=<ENV> (the removal policy is in the deployed template).
+CONFIRM := $(if $(CONFIRM_DESTROY),-c confirm_destroy=$(CONFIRM_DESTROY))
 deploy: tools
-	$(CDK) deploy -c env=$(ENV) --all
+	$(CDK) deploy -c env=$(ENV) $(CONFIRM) --all
 destroy: tools
-	$(CDK) destroy -c env=$(ENV) -c confirm_destroy=$(ENV) --all
+	$(CDK) destroy -c env=$(ENV) $(CONFIRM) --all
 
 ## synth-pipeline: pipeline mode (what the pipeline's synth step runs)
 synth-pipeline: tools

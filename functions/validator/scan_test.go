@@ -71,8 +71,8 @@ func TestParseRFC3339MatchesTimeParse(t *testing.T) {
 		"2025-11-25T19:46:40+02:00", "2025-11-25T19:46:40-23:59", "2025-11-25T00:30:00.5+05:30", "2024-02-29T12:00:00Z",
 		"0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z", "2000-01-01T00:00:00+00:00",
 		// invalid
-		"2025-02-29T12:00:00Z", "2025-11-25T24:00:00Z", "2025-11-25T19:60:00Z", "2025-11-25T19:46:60Z", "2025-11-25T19:46:40",
-		"2025-11-25 19:46:40Z", "2025-11-25T19:46:40.Z", "2025-11-25T19:46:40+0200", "2025-11-25T19:46:40+02", "2025-1-25T19:46:40Z",
+		"2025-02-29T12:00:00Z", "2025-11-25T24:00:00Z", "2025-11-25T19:60:00Z", "2025-11-25T19:46:60Z",
+		"2025-11-25T19:46:40.Z", "2025-11-25T19:46:40+0200", "2025-11-25T19:46:40+02", "2025-1-25T19:46:40Z",
 		"2025-11-25T19:46:40Z ", "2025-11-25", "", "20251125T194640Z", "2025-11-25T19:46:40ZZ",
 		"2025-13-01T00:00:00Z", "2025-00-10T00:00:00Z", "2025-11-00T00:00:00Z", "+2025-11-25T19:46:40Z",
 	} {
@@ -80,6 +80,23 @@ func TestParseRFC3339MatchesTimeParse(t *testing.T) {
 		want, err := time.Parse(time.RFC3339Nano, s)
 		if ok != (err == nil) || (ok && !got.Equal(want)) {
 			t.Errorf("%q: got %v %v, time.Parse %v %v", s, got, ok, want, err)
+		}
+	}
+	// Database-export forms, read as the Glue jobs read them: space for T,
+	// no offset means UTC. Seconds stay required.
+	for s, want := range map[string]time.Time{
+		"2025-11-25T19:46:40":        time.Date(2025, 11, 25, 19, 46, 40, 0, time.UTC),
+		"2025-11-25 19:46:40.123456": time.Date(2025, 11, 25, 19, 46, 40, 123456000, time.UTC),
+		"2025-11-25 19:46:40Z":       time.Date(2025, 11, 25, 19, 46, 40, 0, time.UTC),
+		"2025-11-25 21:46:40+02:00":  time.Date(2025, 11, 25, 19, 46, 40, 0, time.UTC),
+	} {
+		if got, ok := parseRFC3339([]byte(s)); !ok || !got.Equal(want) {
+			t.Errorf("%q: got %v %v, want %v", s, got, ok, want)
+		}
+	}
+	for _, s := range []string{"2025-11-25 19:46", "2025-11-25 19:46:40 ", "2025-11-25_19:46:40", "2025-11-25 19:46:40."} {
+		if _, ok := parseRFC3339([]byte(s)); ok {
+			t.Errorf("%q accepted", s)
 		}
 	}
 	// RFC 3339 offsets have hours 00-23; time.Parse also takes 24.

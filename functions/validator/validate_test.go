@@ -152,9 +152,11 @@ var fixtureCases = []fixtureCase{
 		record: `{"dataset":"orders","data":{"order_id":"o","customer_id":"c","status":"paid","amount":1,"currency":"EUR","item_count":0,"updated_at":"2025-11-25T19:00:00Z"}}`},
 	{name: "event time not a timestamp", reason: ReasonBadEventTime,
 		record: `{"dataset":"clickstream","data":{"event_id":"e","session_id":"s","customer_id":"c","event_type":"page_view","event_time":"yesterday"}}`},
-	{name: "event time without offset", reason: ReasonBadEventTime,
+	// Database-export timestamps (no offset = UTC, space separator) are
+	// valid: the Glue jobs read them the same way.
+	{name: "event time without offset", source: "clickstream", dt: "2025-11-25",
 		record: `{"dataset":"clickstream","data":{"event_id":"e","session_id":"s","customer_id":"c","event_type":"page_view","event_time":"2025-11-25T19:00:00"}}`},
-	{name: "event time with space (DMS style)", reason: ReasonBadEventTime,
+	{name: "event time with space (DMS style)", source: "orders", dt: "2025-11-25",
 		record: `{"data":{"order_id":"o","customer_id":"c","status":"paid","amount":1,"currency":"EUR","updated_at":"2025-11-25 19:00:00.000000"},"metadata":{"record-type":"data","operation":"insert","table-name":"orders"}}`},
 	{name: "event time on a day that does not exist", reason: ReasonBadEventTime,
 		record: `{"dataset":"orders","data":{"order_id":"o","customer_id":"c","status":"paid","amount":1,"currency":"EUR","updated_at":"2025-02-29T12:00:00Z"}}`},

@@ -104,14 +104,17 @@ func parseDate(b []byte) (year int, month time.Month, day int, ok bool) {
 
 // parseRFC3339 parses an RFC 3339 date-time: 2025-11-25T19:46:40Z,
 // 2025-11-25T21:46:40.123456+02:00. The T and Z may be lower case (RFC 3339
-// section 5.6). Fractional seconds beyond nanoseconds are truncated. Leap
-// second 60 is rejected, as time.Parse does.
+// section 5.6). It also takes the database-export form the Glue jobs read
+// (glue/lakelib/schema.py): a space instead of T, and no offset meaning
+// UTC, e.g. 2025-11-25 19:46:40.123456 as AWS DMS writes datetime columns.
+// Fractional seconds beyond nanoseconds are truncated. Leap second 60 is
+// rejected, as time.Parse does.
 func parseRFC3339(b []byte) (t time.Time, ok bool) {
-	if len(b) < len("2006-01-02T15:04:05Z") {
+	if len(b) < len("2006-01-02T15:04:05") {
 		return time.Time{}, false
 	}
 	y, mo, d, ok := parseDate(b[:10])
-	if !ok || (b[10] != 'T' && b[10] != 't') || b[13] != ':' || b[16] != ':' {
+	if !ok || (b[10] != 'T' && b[10] != 't' && b[10] != ' ') || b[13] != ':' || b[16] != ':' {
 		return time.Time{}, false
 	}
 	hh, ok1 := digits(b[11:13])
@@ -121,7 +124,7 @@ func parseRFC3339(b []byte) (t time.Time, ok bool) {
 		return time.Time{}, false
 	}
 	i, ns := 19, 0
-	if b[i] == '.' {
+	if i < len(b) && b[i] == '.' {
 		i++
 		start := i
 		for i < len(b) && isDigit(b[i]) {
@@ -138,8 +141,8 @@ func parseRFC3339(b []byte) (t time.Time, ok bool) {
 			ns *= 10
 		}
 	}
-	if i >= len(b) {
-		return time.Time{}, false
+	if i == len(b) {
+		return time.Date(y, mo, d, hh, mm, ss, ns, time.UTC), true // no offset: UTC
 	}
 	offset := 0
 	switch b[i] {

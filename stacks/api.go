@@ -159,7 +159,8 @@ func newIngestApi(stack awscdk.Stack, p apiProps) awsapigateway.RestApi {
 	}
 
 	if config.Bool(cfg.EnableWAF) {
-		newWebAcl(stack, cfg, api.DeploymentStage())
+		acl := newWebAcl(stack, cfg, api.DeploymentStage())
+		logWebAcl(stack, p, acl)
 	} else {
 		compliance.Suppress(api, compliance.Suppression{
 			ID:     "AwsSolutions-APIG3",
@@ -529,4 +530,30 @@ func newWebAcl(stack awscdk.Stack, cfg *config.Config, stage awsapigateway.Stage
 		WebAclArn:   acl.AttrArn(),
 	})
 	return acl
+}
+
+// logWebAcl sends the web ACL's request logs to a KMS-encrypted log group
+// with the configured retention. WAF requires the name prefix
+// aws-waf-logs-; the Authorization header (SigV4 signatures) is redacted.
+func logWebAcl(stack awscdk.Stack, p apiProps, acl awswafv2.CfnWebACL) {
+	name := "aws-waf-logs-" + p.cfg.Prefix() + "-api"
+	logs := awslogs.NewLogGroup(stack, jsii.String("ApiWafLogs"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String(name),
+		EncryptionKey: p.key,
+		Retention:     retention(p.cfg.LogRetentionDays),
+		RemovalPolicy: p.removal,
+	})
+	// WAF takes the log group ARN without the ":*" suffix LogGroupArn has.
+	arn := stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("logs"), Resource: jsii.String("log-group"), ResourceName: jsii.String(name),
+		ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+	cfg := awswafv2.NewCfnLoggingConfiguration(stack, jsii.String("ApiWafLogging"), &awswafv2.CfnLoggingConfigurationProps{
+		ResourceArn:           acl.AttrArn(),
+		LogDestinationConfigs: &[]interface{}{arn},
+		RedactedFields: &[]interface{}{&awswafv2.CfnLoggingConfiguration_FieldToMatchProperty{
+			SingleHeader: map[string]interface{}{"Name": "authorization"},
+		}},
+	})
+	cfg.Node().AddDependency(logs)
 }

@@ -736,3 +736,21 @@ func TestIngestionExtraScenariosPassNag(t *testing.T) {
 		}
 	}
 }
+
+// WAF request logs go to a KMS-encrypted aws-waf-logs-* group with the
+// Authorization header redacted, wherever WAF is on.
+func TestWafLogging(t *testing.T) {
+	check(t, "waf logging", func() {
+		prod.tpl("ingestion").HasResourceProperties(jsii.String("AWS::WAFv2::LoggingConfiguration"), map[string]any{
+			"RedactedFields": []any{map[string]any{"SingleHeader": map[string]any{"Name": "authorization"}}},
+		})
+		prod.tpl("ingestion").HasResourceProperties(jsii.String("AWS::Logs::LogGroup"), map[string]any{
+			"LogGroupName":    "aws-waf-logs-data-pipeline-prod-api",
+			"KmsKeyId":        assertions.Match_AnyValue(),
+			"RetentionInDays": 365,
+		})
+	})
+	if n := len(resources(dev.json("ingestion"), "AWS::WAFv2::LoggingConfiguration")); n != 0 {
+		t.Errorf("dev (WAF off) has %d WAF logging configurations", n)
+	}
+}

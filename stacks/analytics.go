@@ -102,9 +102,7 @@ func NewAnalytics(scope constructs.Construct, id string, props AnalyticsProps) *
 		DatabaseName: jsii.String(cfg.AthenaDatabaseName),
 		Description:  jsii.String("Analyst-facing tables over the curated zone and the quarantine of " + cfg.Prefix()),
 	})
-	if !props.Destroy {
-		db.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
-	}
+	db.ApplyRemovalPolicy(removalPolicy(props.Destroy))
 	a.Database = db
 
 	a.addTables(cfg, st, props.ProjectionStart)

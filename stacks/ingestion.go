@@ -65,10 +65,7 @@ func NewIngestion(scope constructs.Construct, id string, props IngestionProps) *
 	cfg, st := props.Config, props.Storage
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	in := &Ingestion{Stack: stack}
-	removal := awscdk.RemovalPolicy_RETAIN
-	if props.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
+	removal := removalPolicy(props.Destroy)
 
 	streamProps := &awskinesis.StreamProps{
 		RetentionPeriod: awscdk.Duration_Hours(jsii.Number(float64(cfg.RetentionPeriod))),

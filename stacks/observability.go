@@ -63,10 +63,7 @@ type Observability struct {
 func NewObservability(scope constructs.Construct, id string, props ObservabilityProps) *Observability {
 	cfg, lake := props.Config, props.Lake
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	o := &Observability{Stack: stack, cfg: cfg, lake: lake, removal: awscdk.RemovalPolicy_RETAIN, ArrivalRules: map[string]awsevents.Rule{}}
-	if props.Destroy {
-		o.removal = awscdk.RemovalPolicy_DESTROY
-	}
+	o := &Observability{Stack: stack, cfg: cfg, lake: lake, removal: removalPolicy(props.Destroy), ArrivalRules: map[string]awsevents.Rule{}}
 
 	topic := awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String(cfg.Prefix() + " data lake alarms"),

@@ -61,10 +61,7 @@ func NewProcessing(scope constructs.Construct, id string, props ProcessingProps)
 	cfg, st := props.Config, props.Storage
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	p := &Processing{Stack: stack}
-	removal := awscdk.RemovalPolicy_RETAIN
-	if props.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
+	removal := removalPolicy(props.Destroy)
 
 	db := awsglue.NewDatabase(stack, jsii.String("CatalogDatabase"), &awsglue.DatabaseProps{
 		DatabaseName: jsii.String(cfg.DataCatalogDatabaseName),

@@ -64,10 +64,7 @@ func NewStorage(scope constructs.Construct, id string, props StorageProps) *Stor
 	cfg := props.Config
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	s := &Storage{Stack: stack}
-	removal := awscdk.RemovalPolicy_RETAIN
-	if props.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
+	removal := removalPolicy(props.Destroy)
 
 	// One key per environment, not one per zone: every reader of a zone is
 	// already limited by IAM and the bucket policies, and per-zone keys would

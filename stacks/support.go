@@ -55,3 +55,12 @@ func repoRoot() string {
 	}
 	return filepath.Dir(filepath.Dir(file))
 }
+
+// removalPolicy is the policy of every stateful resource: RETAIN unless the
+// environment's destroy opt-in is complete (see Destroyable).
+func removalPolicy(destroy bool) awscdk.RemovalPolicy {
+	if destroy {
+		return awscdk.RemovalPolicy_DESTROY
+	}
+	return awscdk.RemovalPolicy_RETAIN
+}

@@ -96,10 +96,6 @@ class UnwrapTest(unittest.TestCase):
             envelope.unwrap("kinesis", {}, self.orders)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class DmsCsvTest(unittest.TestCase):
     """Rows the DMS S3 target writes under landing/dms/<schema>/<table>/."""
 
@@ -145,3 +141,7 @@ class LandingPathsTest(unittest.TestCase):
         reads = pipeline.source_reads("s3://r/source=orders/", "s3://r/landing/orders/,s3://r/landing/dms/shop/orders/")
         opts = pipeline.s3_connection_options(reads[1])
         self.assertEqual(opts["paths"], ["s3://r/landing/orders/", "s3://r/landing/dms/shop/orders/"])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -211,18 +211,19 @@ func TestBadConfig(t *testing.T) {
 }
 
 func TestAllProblemsAtOnce(t *testing.T) {
-	_, err := Load(withDev(t, block(`"shard_count":0,"retention_period":1,"worker_type":"X","alarm_email_address":"nope","typo":1`)), "dev")
+	_, err := Load(withDev(t, block(`"shard_count":0,"retention_period":1,"worker_type":"X","alarm_email_address":"nope","typo":1,"number_of_workers":"many"`)), "dev")
 	if err == nil {
 		t.Fatal("no error")
 	}
-	// The typo is reported on its own first (values are unreliable until the
-	// keys decode); fix it and the rest are all listed together.
-	if !strings.Contains(err.Error(), "typo: unknown key") {
-		t.Fatalf("typo not reported: %v", err)
+	// A typo, a badly typed value and four broken rules: all six at once,
+	// and the badly typed key only once.
+	if got := len(err.(*Error).Problems); got != 6 {
+		t.Errorf("got %d problems, want 6:\n%v", got, err)
 	}
-	_, err = Load(withDev(t, block(`"shard_count":0,"retention_period":1,"worker_type":"X","alarm_email_address":"nope"`)), "dev")
-	if got := len(err.(*Error).Problems); got != 4 {
-		t.Errorf("got %d problems, want 4:\n%v", got, err)
+	for _, w := range []string{"typo: unknown key", `number_of_workers: "many" is not a valid whole number`, "shard_count: 0", "retention_period: 1 hours", `worker_type: "X"`, `alarm_email_address: "nope"`} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in:\n%v", w, err)
+		}
 	}
 }
 

@@ -101,16 +101,32 @@ func Load(ctx Context, name string) (*Config, error) {
 	e.Problems = append(e.Problems, p...)
 	cfg.Joins, p = loadJoins(ctx)
 	e.Problems = append(e.Problems, p...)
-	if len(e.Problems) > 0 {
-		// Type errors make the values below unreliable: report what we have.
-		return nil, e
-	}
+	// Validate even when some keys did not decode, so every problem is
+	// listed at once; a key that failed to decode is reported once, by its
+	// decode problem, not again by a rule that sees its zero value.
+	decoded := e.Problems
 	cfg.applyDefaults()
-	e.Problems = append(e.Problems, cfg.validate(path)...)
+	for _, v := range cfg.validate(path) {
+		if !sameKey(v, decoded) {
+			e.Problems = append(e.Problems, v)
+		}
+	}
 	if len(e.Problems) > 0 {
 		return nil, e
 	}
 	return cfg, nil
+}
+
+// sameKey reports whether a problem's key (the text before ": ") already
+// has a problem in list.
+func sameKey(problem string, list []string) bool {
+	key, _, _ := strings.Cut(problem, ": ")
+	for _, l := range list {
+		if k, _, _ := strings.Cut(l, ": "); k == key {
+			return true
+		}
+	}
+	return false
 }
 
 // LoadAll loads the named environments in order (pipeline mode) and reports

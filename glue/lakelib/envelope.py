@@ -99,12 +99,7 @@ def _unwrap_dms(raw):
         raise q.Quarantined(q.reason(q.UNKNOWN_OPERATION,
                                      f"DMS operation {operation!r} is not one of {', '.join(DMS_DATA_OPERATIONS)}"))
     stamp = schema.unchoice(metadata.get("timestamp"))
-    received_at = None
-    if stamp is not None:
-        try:
-            received_at = schema.cast_value(stamp, schema.TIMESTAMP)
-        except schema.CastError as exc:
-            raise q.Quarantined(q.reason(q.INVALID_ENVELOPE, f"metadata.timestamp: {exc}")) from None
+    received_at = _commit_time(stamp, "metadata.timestamp")
     return Envelope(
         data=schema.unchoice(raw["data"]),
         fmt=DMS,
@@ -151,12 +146,21 @@ def _unwrap_dms_csv(raw):
     received_at = None
     if isinstance(stamp, str) and stamp.strip():
         # DMS writes "YYYY-MM-DD HH:MM:SS.ffffff" in UTC without a zone.
-        iso = stamp.strip().replace(" ", "T", 1) + "Z"
-        try:
-            received_at = schema.cast_value(iso, schema.TIMESTAMP)
-        except schema.CastError as exc:
-            raise q.Quarantined(q.reason(q.INVALID_ENVELOPE, f"_dms_timestamp: {exc}")) from None
-        stamp = iso
+        stamp = stamp.strip().replace(" ", "T", 1) + "Z"
+        received_at = _commit_time(stamp, "_dms_timestamp")
     data = {k: v for k, v in raw.items() if k not in ("Op", "_dms_timestamp")}
     return Envelope(data=data, fmt=DMS_CSV, deleted=(op == "D"), received_at=received_at,
                     fallback_event_time=stamp if isinstance(stamp, str) else None)
+
+
+def _commit_time(stamp, field):
+    """The DMS commit timestamp as an aware UTC datetime (None when absent).
+
+    A value that is not a timestamp quarantines the record, naming ``field``.
+    """
+    if stamp is None:
+        return None
+    try:
+        return schema.cast_value(stamp, schema.TIMESTAMP)
+    except schema.CastError as exc:
+        raise q.Quarantined(q.reason(q.INVALID_ENVELOPE, f"{field}: {exc}")) from None

@@ -194,6 +194,11 @@ func TestBadConfig(t *testing.T) {
 		{"target file size", block(`"target_file_mb":64`), []string{"environments.dev.target_file_mb: 64 is out of range: use 128..1024"}},
 		{"api quota", block(`"api_quota_per_day":-1`), []string{"environments.dev.api_quota_per_day: -1 is negative"}},
 		{"api latency", block(`"api_latency_p99_ms":30000`), []string{"environments.dev.api_latency_p99_ms: 30000 is out of range"}},
+		{"validator reservation", block(`"validator_reserved_concurrency":-1`), []string{"environments.dev.validator_reserved_concurrency: -1 is out of range: use 0 (no reservation, the default) or 1..1000"}},
+		{"object lock mode", block(`"audit_object_lock_mode":"legal"`), []string{`environments.dev.audit_object_lock_mode: "legal" is not allowed: use "off", "governance" or "compliance"`}},
+		{"object lock days", block(`"audit_object_lock_mode":"governance","audit_object_lock_days":0`), []string{"environments.dev.audit_object_lock_days: 0 is out of range: use 1..36500 days"}},
+		{"object lock with destroy", block(`"audit_object_lock_mode":"compliance","allow_destroy":true`), []string{`environments.dev.audit_object_lock_mode: "compliance" cannot be combined with allow_destroy`}},
+		{"prefix list", block(`"s3_prefix_list_id":"com.amazonaws.us-west-2.s3"`), []string{`environments.dev.s3_prefix_list_id: "com.amazonaws.us-west-2.s3" is not a managed prefix list id`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

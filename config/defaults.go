@@ -26,6 +26,16 @@ const (
 	DefaultMonthlyBudgetUsd      = 100
 )
 
+// Object Lock modes of the audit bucket (audit_object_lock_mode).
+const (
+	ObjectLockOff        = "off"
+	ObjectLockGovernance = "governance"
+	ObjectLockCompliance = "compliance"
+	// DefaultAuditObjectLockDays is a year: CloudTrail log files stay
+	// provably unaltered for a yearly audit.
+	DefaultAuditObjectLockDays = 365
+)
+
 // Stream modes.
 const (
 	StreamProvisioned = "provisioned"
@@ -144,6 +154,12 @@ func (c *Config) applyDefaults() {
 	defInt(&e.DMS.AllocatedStorageGB, "dms.allocated_storage_gb", 50)
 	def(&e.Redshift.Type, "redshift.type", "serverless")
 	defBool(&e.EnableCloudTrail, true)
+	if prod {
+		def(&e.AuditObjectLockMode, "audit_object_lock_mode", ObjectLockGovernance)
+	} else {
+		def(&e.AuditObjectLockMode, "audit_object_lock_mode", ObjectLockOff)
+	}
+	defInt(&e.AuditObjectLockDays, "audit_object_lock_days", DefaultAuditObjectLockDays)
 }
 
 func ptr[T any](v T) *T { return &v }

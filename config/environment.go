@@ -161,6 +161,26 @@ type Environment struct {
 	EnableConfigRules bool `json:"enable_config_rules"`
 	// CreateConfigRecorder also creates that recorder. Default: false.
 	CreateConfigRecorder bool `json:"create_config_recorder"`
+
+	// ValidatorReservedConcurrency reserves that many concurrent executions
+	// for the record validator (a cap on how much of the account's Lambda
+	// pool a replay can take). Default: 0, no reservation: AWS keeps 100
+	// executions unreserved per account and new accounts may have a quota
+	// of 10, so any reservation can fail the ingestion stack there.
+	ValidatorReservedConcurrency int `json:"validator_reserved_concurrency"`
+	// AuditObjectLockMode makes the audit bucket (CloudTrail, Config)
+	// write-once: "governance", "compliance" or "off". Default: governance
+	// in production, off otherwise.
+	AuditObjectLockMode string `json:"audit_object_lock_mode"`
+	// AuditObjectLockDays is the default retention of every audit object
+	// under Object Lock. Default: 365.
+	AuditObjectLockDays int `json:"audit_object_lock_days"`
+	// S3PrefixListID is the region's managed prefix list of S3
+	// (com.amazonaws.<region>.s3, e.g. pl-68a54001): when set, the job
+	// security group's HTTPS egress to S3 is limited to it. Default: empty,
+	// HTTPS egress to any IPv4 address (the subnets are isolated: the only
+	// route out is the S3 gateway endpoint).
+	S3PrefixListID string `json:"s3_prefix_list_id"`
 }
 
 // Lifecycle is the `lifecycle` block: days after creation (or after an

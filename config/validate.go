@@ -51,15 +51,16 @@ var GlueVersions = []string{"5.0", "5.1", "6.0"}
 var LogRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 var (
-	projectRe   = regexp.MustCompile(`^[a-z][a-z0-9-]{1,18}[a-z0-9]$`)
-	envRe       = regexp.MustCompile(`^[a-z][a-z0-9-]{0,13}[a-z0-9]$|^[a-z]$`)
-	bucketRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	athenaDbRe  = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
-	workgroupRe = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,128}$`)
-	accountRe   = regexp.MustCompile(`^[0-9]{12}$`)
-	rateRe      = regexp.MustCompile(`^rate\(([0-9]+) (minute|minutes|hour|hours|day|days)\)$`)
-	cronRe      = regexp.MustCompile(`^cron\(([^ ()]+ ){5}[^ ()]+\)$`)
-	ipRe        = regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`)
+	projectRe    = regexp.MustCompile(`^[a-z][a-z0-9-]{1,18}[a-z0-9]$`)
+	envRe        = regexp.MustCompile(`^[a-z][a-z0-9-]{0,13}[a-z0-9]$|^[a-z]$`)
+	bucketRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	athenaDbRe   = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
+	workgroupRe  = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,128}$`)
+	accountRe    = regexp.MustCompile(`^[0-9]{12}$`)
+	rateRe       = regexp.MustCompile(`^rate\(([0-9]+) (minute|minutes|hour|hours|day|days)\)$`)
+	cronRe       = regexp.MustCompile(`^cron\(([^ ()]+ ){5}[^ ()]+\)$`)
+	ipRe         = regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`)
+	prefixListRe = regexp.MustCompile(`^pl-[0-9a-f]{8,17}$`)
 )
 
 func (c *Config) validate(path string) []string {
@@ -196,6 +197,23 @@ func (c *Config) validate(path string) []string {
 	}
 	if e.MonthlyBudgetUsd < 1 {
 		add("monthly_budget_usd", "%d is not allowed: use a whole number of US dollars >= 1", e.MonthlyBudgetUsd)
+	}
+	if e.ValidatorReservedConcurrency < 0 || e.ValidatorReservedConcurrency > 1000 {
+		add("validator_reserved_concurrency", "%d is out of range: use 0 (no reservation, the default) or 1..1000; AWS keeps 100 executions of the account unreserved", e.ValidatorReservedConcurrency)
+	}
+	switch e.AuditObjectLockMode {
+	case ObjectLockOff, ObjectLockGovernance, ObjectLockCompliance:
+	default:
+		add("audit_object_lock_mode", "%q is not allowed: use %q, %q or %q", e.AuditObjectLockMode, ObjectLockOff, ObjectLockGovernance, ObjectLockCompliance)
+	}
+	if e.AuditObjectLockDays < 1 || e.AuditObjectLockDays > 36500 {
+		add("audit_object_lock_days", "%d is out of range: use 1..36500 days", e.AuditObjectLockDays)
+	}
+	if e.AuditObjectLockMode != ObjectLockOff && e.AllowDestroy {
+		add("audit_object_lock_mode", "%q cannot be combined with allow_destroy: locked audit objects cannot be deleted until their retention ends; use \"off\"", e.AuditObjectLockMode)
+	}
+	if e.S3PrefixListID != "" && !prefixListRe.MatchString(e.S3PrefixListID) {
+		add("s3_prefix_list_id", "%q is not a managed prefix list id like pl-68a54001 (aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.%s.s3)", e.S3PrefixListID, e.Region)
 	}
 	if e.CreateConfigRecorder && !e.EnableConfigRules {
 		add("create_config_recorder", "true needs enable_config_rules: true (the recorder only serves the rules)")

@@ -279,6 +279,26 @@ func (o *Observability) addFreshnessAlarms() {
 	}
 }
 
+// addQualityAlarms: one alarm per dataset whose quality job found failed
+// rules. The job does not fail on them (one dataset must not stop the
+// others' curated output); it publishes QualityFailed and the curated job
+// skips the dataset, so this alarm is how the failure reaches people.
+func (o *Observability) addQualityAlarms() {
+	for _, d := range o.cfg.Datasets {
+		o.alarm(alarmSpec{id: "QualityFailed-" + d.Name,
+			metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace: jsii.String(QualityMetricsNamespace), MetricName: jsii.String("QualityFailed"),
+				DimensionsMap: &map[string]*string{"Dataset": jsii.String(d.Name), "Environment": jsii.String(o.cfg.Prefix())},
+				Period:        minutes(5), Statistic: jsii.String("Maximum"),
+			}),
+			threshold: 0, op: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			// One datapoint per quality run: no run, no news.
+			missing: awscloudwatch.TreatMissingData_NOT_BREACHING,
+			description: fmt.Sprintf("The data quality rules of %s failed: its curated tables (and joins using it) were not rebuilt. "+
+				"The failed rules are in s3://<processed>/%s%s/verdict.json and the quality job's log.", d.Name, QualityPrefix, d.Name)})
+	}
+}
+
 func triggeredRules(rule awsevents.Rule, period awscdk.Duration) awscloudwatch.Metric {
 	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 		Namespace: jsii.String("AWS/Events"), MetricName: jsii.String("TriggeredRules"),
@@ -385,7 +405,10 @@ func (o *Observability) addDataErrorAlerts() {
 				Resources:  &[]*string{arn},
 				Detail:     &map[string]interface{}{"category": jsii.Strings("Failure")},
 			},
-			fmt.Sprintf("[%s] DMS replication task failed: %s (%s)", prefix, field("$.detail.eventType"), field("$.detail.description")))
+			// DMS events carry the text in detail.detailMessage (DMS User
+			// Guide, "Working with Amazon EventBridge events and
+			// notifications", event examples); there is no detail.description.
+			fmt.Sprintf("[%s] DMS replication task failed: %s (%s)", prefix, field("$.detail.eventType"), field("$.detail.detailMessage")))
 	}
 }
 
@@ -452,11 +475,18 @@ var budgetNotifications = []struct {
 	threshold float64
 }{{"ACTUAL", 80}, {"ACTUAL", 100}, {"FORECASTED", 100}}
 
-// addBudget creates the monthly cost budget. Each environment has its own
-// account (the pipeline stages do), so the budget covers the account, not
-// a cost-allocation tag that would first need activating in Billing.
-// Notifications (topic and email) only when alarms are on. L1: Budgets has
-// no L2 construct.
+// CostAllocationTag is the tag every resource of an environment carries
+// with the value ${project}-${environment}; the budget counts the costs of
+// resources with that tag only, so two environments (or other workloads)
+// in one account do not share one budget. A user-defined tag counts in
+// Budgets only after it is activated as a cost allocation tag in the
+// Billing console (docs/deploy.md), and then for costs from that day on.
+const CostAllocationTag = "lake-environment"
+
+// addBudget creates the monthly cost budget of the environment, filtered
+// by CostAllocationTag (Budgets API, CostFilters "TagKeyValue" with
+// values "user:<key>$<value>"). Notifications (topic and email) only when
+// alarms are on. L1: Budgets has no L2 construct.
 func (o *Observability) addBudget(notify bool) {
 	cfg := o.cfg
 	var notes []interface{}
@@ -483,6 +513,7 @@ func (o *Observability) addBudget(notify bool) {
 			BudgetType:  jsii.String("COST"),
 			TimeUnit:    jsii.String("MONTHLY"),
 			BudgetLimit: &awsbudgets.CfnBudget_SpendProperty{Amount: jsii.Number(float64(cfg.MonthlyBudgetUsd)), Unit: jsii.String("USD")},
+			CostFilters: map[string]interface{}{"TagKeyValue": []string{"user:" + CostAllocationTag + "$" + cfg.Prefix()}},
 		},
 	}
 	if len(notes) > 0 {

@@ -253,7 +253,7 @@ func (a *Analytics) addQuickSight(cfg *config.Config, st *Storage) {
 			"athena:ListDatabases", "athena:GetTableMetadata", "athena:ListTableMetadata"),
 		Resources: athenaArns(stack, cfg.AthenaWorkgroupName),
 	}))
-	role.AddToPolicy(glueDatabaseRead(stack, a.Database.DatabaseArn()))
+	grantCatalogRead(role, stack, cfg.AthenaDatabaseName, a.CuratedTables...)
 	compliance.GrantWildcards(role, "QuickSight reads the curated tables' prefixes and reads and writes query results.", idCurated, idAthenaResults)
 	a.QuickSightRole = role
 
@@ -332,15 +332,6 @@ func quickSightType(t string) string {
 	}
 }
 
-// glueDatabaseRead lets a reader resolve the databases its tables live in
-// (hand-written: the L2 table grants cover the tables, not the database).
-func glueDatabaseRead(stack awscdk.Stack, databaseArns ...*string) awsiam.PolicyStatement {
-	resources := append([]*string{jsii.String(fmt.Sprintf("arn:%s:glue:%s:%s:catalog", *stack.Partition(), *stack.Region(), *stack.Account()))}, databaseArns...)
-	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("glue:GetDatabase", "glue:GetDatabases"),
-		Resources: &resources,
-	})
-}
 
 // addSpectrum creates the role an existing Redshift (serverless namespace
 // or provisioned cluster, named in config) assumes to read the curated
@@ -364,17 +355,8 @@ func (a *Analytics) addSpectrum(cfg *config.Config, catalog awsglue.IDatabase) {
 	for _, name := range a.CuratedTables {
 		a.Tables[name].GrantRead(role)
 	}
-	tableBase := fmt.Sprintf("arn:%s:glue:%s:%s:table/%s/", *stack.Partition(), *stack.Region(), *stack.Account(), cfg.DataCatalogDatabaseName)
-	var catalogTables []*string
-	for _, name := range a.CuratedTables {
-		catalogTables = append(catalogTables, jsii.String(tableBase+name))
-	}
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions",
-			"glue:BatchGetPartition"),
-		Resources: &catalogTables,
-	}))
-	role.AddToPolicy(glueDatabaseRead(stack, a.Database.DatabaseArn(), catalog.DatabaseArn()))
+	grantCatalogRead(role, stack, cfg.AthenaDatabaseName, a.CuratedTables...)
+	grantCatalogRead(role, stack, cfg.DataCatalogDatabaseName, a.CuratedTables...)
 	compliance.GrantWildcards(role, "Redshift Spectrum reads the curated tables' prefixes.", idCurated)
 	a.SpectrumRole = role
 

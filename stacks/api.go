@@ -178,16 +178,14 @@ func methodOptions(model awsapigateway.IModel, validator awsapigateway.IRequestV
 		RequestModels:     &map[string]awsapigateway.IModel{"application/json": model},
 		RequestParameters: &map[string]*bool{"method.request.header.Content-Type": jsii.Bool(true)},
 		MethodResponses: &[]*awsapigateway.MethodResponse{
-			{StatusCode: jsii.String("200")}, {StatusCode: jsii.String("500")}, {StatusCode: jsii.String("503")},
+			{StatusCode: jsii.String("200")}, {StatusCode: jsii.String("400")}, {StatusCode: jsii.String("500")}, {StatusCode: jsii.String("503")},
 		},
 	}
 }
 
 // kinesisIntegration calls a Kinesis action with the integration role. The
 // request template is the only way in (passthrough NEVER: any other
-// content type gets 415). Kinesis errors become 5xx: a throttled stream is
-// 503 (retry later), anything else Kinesis refuses is our fault (500), and
-// a Kinesis server error is 503.
+// content type gets 415). Kinesis errors: see kinesisClientErrorResponse.
 func kinesisIntegration(stream awskinesis.IStream, role awsiam.IRole, action, request, success string) awsapigateway.Integration {
 	return awsapigateway.NewAwsIntegration(&awsapigateway.AwsIntegrationProps{
 		Service:               jsii.String("kinesis"),
@@ -202,8 +200,8 @@ func kinesisIntegration(stream awskinesis.IStream, role awsiam.IRole, action, re
 			RequestTemplates: &map[string]*string{"application/json": jsii.String(request)},
 			IntegrationResponses: &[]*awsapigateway.IntegrationResponse{
 				{StatusCode: jsii.String("200"), ResponseTemplates: &map[string]*string{"application/json": jsii.String(success)}},
-				{StatusCode: jsii.String("500"), SelectionPattern: jsii.String(`4\d{2}`), ResponseTemplates: &map[string]*string{"application/json": jsii.String(kinesisErrorResponse)}},
-				{StatusCode: jsii.String("503"), SelectionPattern: jsii.String(`5\d{2}`), ResponseTemplates: &map[string]*string{"application/json": jsii.String(kinesisErrorResponse)}},
+				{StatusCode: jsii.String("500"), SelectionPattern: jsii.String(`4\d{2}`), ResponseTemplates: &map[string]*string{"application/json": jsii.String(kinesisClientErrorResponse)}},
+				{StatusCode: jsii.String("503"), SelectionPattern: jsii.String(`5\d{2}`), ResponseTemplates: &map[string]*string{"application/json": jsii.String(kinesisServerErrorResponse)}},
 			},
 		},
 	})
@@ -239,7 +237,10 @@ func putRecordsTemplate(dataset string, stream awskinesis.IStream) string {
 		"#foreach($record in $input.path('$.records'))\n" +
 		"#set($data = $input.json(\"$.records[$foreach.index]\"))\n" +
 		"#set($envelope = \"$open$context.requestTimeEpoch$mid$data$close\")\n" +
-		"    {\"PartitionKey\": \"$context.requestId-$foreach.index\", \"Data\": \"$util.base64Encode($envelope)\"}#if($foreach.hasNext),#end\n" +
+		// ${...}: in VTL a '-' continues a reference's name, so
+		// "$context.requestId-$foreach.index" would read the property
+		// "requestId-" (empty) and send every batch's record i to one shard.
+		"    {\"PartitionKey\": \"${context.requestId}-${foreach.index}\", \"Data\": \"$util.base64Encode($envelope)\"}#if($foreach.hasNext),#end\n" +
 		"#end\n" +
 		"  ]\n" +
 		"}\n"
@@ -252,17 +253,39 @@ const (
 	// retry the records whose entry carries an error_code.
 	putRecordsResponse = `#set($records = $input.path('$.Records'))
 {"request_id":"$context.requestId","failed_record_count":$input.path('$.FailedRecordCount'),"records":[#foreach($r in $records)#if("$!r.ErrorCode" != ""){"error_code":"$r.ErrorCode"}#else{"sequence_number":"$r.SequenceNumber","shard_id":"$r.ShardId"}#end#if($foreach.hasNext),#end#end]}`
-	// Throughput errors (provisioned shards, KMS) are retryable: 503.
-	kinesisErrorResponse = `#set($type = "$!input.path('$.__type')")
+	// Kinesis answers every refusal with HTTP 400 and names it in __type
+	// (Kinesis API Reference, PutRecord/PutRecords "Errors"):
+	//   - throughput and KMS throttling are retryable: 503;
+	//   - ValidationException / InvalidArgumentException mean the caller's
+	//     request cannot be put (a record over 1 MiB, a batch over 5 MiB or
+	//     500 records): 400, which does not count toward the 5xx alarm;
+	//   - anything else (stream missing, KMS key disabled or denied, access
+	//     denied) is this deployment's fault: 500, which does.
+	// __type may carry a namespace prefix ("...#ValidationException").
+	kinesisClientErrorResponse = `#set($type = "$!input.path('$.__type')")
 #if($type.contains('Throughput') || $type.contains('Throttl') || $type.contains('LimitExceeded'))
 #set($context.responseOverride.status = 503)
+#set($hint = "The stream is busy: retry with exponential backoff.")
+#elseif($type.endsWith('ValidationException') || $type.endsWith('InvalidArgumentException'))
+#set($context.responseOverride.status = 400)
+#set($hint = "Kinesis refused the request: a record may be at most 1 MiB and a batch at most 5 MiB and 500 records.")
+#else
+#set($hint = "The stream did not accept the record(s); this is a fault of the deployment, not of the request.")
 #end
-{"request_id":"$context.requestId","error":"stream_error","kinesis_error":"$type","message":"The stream did not accept the record(s); retry with backoff if the status is 503."}`
+{"request_id":"$context.requestId","error":"stream_error","kinesis_error":"$type","message":"$hint"}`
+	// Kinesis server errors (HTTP 5xx) are retryable.
+	kinesisServerErrorResponse = `{"request_id":"$context.requestId","error":"stream_unavailable","message":"The stream is temporarily unavailable: retry with exponential backoff."}`
 )
 
 // addGatewayResponses makes API Gateway's own errors say what is wrong, in
 // JSON, with the request id to quote. These templates are plain variable
-// substitution (no VTL); $context.error.messageString is already quoted.
+// substitution (no VTL, no escaping): only variables whose values cannot
+// break JSON may appear. $context.error.messageString is the message
+// already quoted and escaped; $context.requestId is a UUID.
+// $context.error.validationErrorString is neither: it quotes the offending
+// value ("instance value (\"x\") not found in enum"), so a body that embeds
+// it is not JSON whenever a client sends a quote. The hint names the model
+// instead, and docs/api.md lists the rules.
 func addGatewayResponses(api awsapigateway.RestApi, cfg *config.Config) {
 	names := make([]string, 0, len(cfg.Datasets))
 	for _, d := range cfg.Datasets {
@@ -277,7 +300,7 @@ func addGatewayResponses(api awsapigateway.RestApi, cfg *config.Config) {
 		id, status, code, extra string
 		typ                     awsapigateway.ResponseType
 	}{
-		{"BadRequestBody", "400", "bad_request_body", `"detail":"$context.error.validationErrorString","hint":"The body must match the dataset's declaration: required columns, types, allowed values and ranges (batch: {\"records\":[...]} with 1..500 records).",`, awsapigateway.ResponseType_BAD_REQUEST_BODY()},
+		{"BadRequestBody", "400", "bad_request_body", `"hint":"The body must match the dataset's declaration: required columns, types, allowed values and ranges (batch: {\"records\":[...]} with 1..500 records). GET the model with aws apigateway get-model, or see docs/api.md.",`, awsapigateway.ResponseType_BAD_REQUEST_BODY()},
 		{"BadRequestParameters", "400", "bad_request_parameters", `"hint":"Send Content-Type: application/json.",`, awsapigateway.ResponseType_BAD_REQUEST_PARAMETERS()},
 		{"UnsupportedMediaType", "415", "unsupported_media_type", `"hint":"Send Content-Type: application/json.",`, awsapigateway.ResponseType_UNSUPPORTED_MEDIA_TYPE()},
 		{"RequestTooLarge", "413", "request_too_large", `"hint":"A record may be at most 1 MiB and a batch at most 5 MiB (Kinesis limits).",`, awsapigateway.ResponseType_REQUEST_TOO_LARGE()},
@@ -347,11 +370,28 @@ func modelName(dataset string) string {
 }
 
 // Patterns of the string-typed columns (JSON Schema draft 4 has no date
-// formats API Gateway checks). The validator Lambda checks calendar
-// validity; these catch the common mistakes at the door.
+// formats API Gateway checks). They accept exactly what the validator
+// accepts (functions/validator/values.go: month 01-12, the month's days,
+// hour 00-23, minute and second 00-59, offset hours 00-23 and minutes
+// 00-59, any fraction, T/t or a space, no offset meaning UTC), with one
+// exception a regular expression cannot see: February 29 of a year that is
+// not a leap year passes the model and is rejected by the validator.
 const (
-	timestampPattern = `^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$`
-	datePattern      = `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`
+	dayOfYear        = `[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9]))`
+	timestampPattern = `^` + dayOfYear + `[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?$`
+	datePattern      = `^` + dayOfYear + `$`
+)
+
+// Numeric ranges every value must fit, as the validator and the Parquet
+// columns do: bigint is a signed 64-bit integer, double a finite float64.
+// The schema's numbers pass through float64 (jsii), so the integer bounds
+// are +/-2^63 rounded: integers in the last ~1,000 below 2^63 or above
+// -2^63 that do not fit int64 pass the model and are rejected by the
+// validator (docs/api.md).
+const (
+	bigintMin = -9223372036854775808
+	bigintMax = 9223372036854775807
+	doubleMax = 1.7976931348623157e308
 )
 
 // RecordSchema is the JSON schema of one record of a dataset, derived from
@@ -406,6 +446,26 @@ func BatchSchema(d dataset.Spec) *awsapigateway.JsonSchema {
 	}
 }
 
+// numericRange is the inclusive range of a numeric column: its declared
+// bounds within the type's own range.
+func numericRange(c dataset.Column) (lo, hi float64, ok bool) {
+	switch c.Type {
+	case dataset.Bigint:
+		lo, hi = bigintMin, bigintMax
+	case dataset.Double:
+		lo, hi = -doubleMax, doubleMax
+	default:
+		return 0, 0, false
+	}
+	if c.Min != nil && *c.Min > lo {
+		lo = *c.Min
+	}
+	if c.Max != nil && *c.Max < hi {
+		hi = *c.Max
+	}
+	return lo, hi, true
+}
+
 func columnSchema(c dataset.Column) *awsapigateway.JsonSchema {
 	s := &awsapigateway.JsonSchema{}
 	var t awsapigateway.JsonSchemaType
@@ -427,11 +487,8 @@ func columnSchema(c dataset.Column) *awsapigateway.JsonSchema {
 	default:
 		panic("stacks: column type not validated by config: " + string(c.Type))
 	}
-	if c.Min != nil {
-		s.Minimum = c.Min
-	}
-	if c.Max != nil {
-		s.Maximum = c.Max
+	if lo, hi, ok := numericRange(c); ok {
+		s.Minimum, s.Maximum = &lo, &hi
 	}
 	if c.Description != "" {
 		s.Description = jsii.String(c.Description)

@@ -64,6 +64,13 @@ func (o *Observability) newAuditBucket() awss3.IBucket {
 			NoncurrentVersionExpiration:         days(l.NoncurrentVersionExpirationDays),
 			AbortIncompleteMultipartUploadAfter: days(l.AbortIncompleteMultipartUploadDays),
 		}},
+		// Write-once audit records (audit_object_lock_mode): every object
+		// version is locked for audit_object_lock_days. Object Lock can be
+		// turned on for an existing bucket and never off again (S3 User
+		// Guide, object-lock-configure.html); the CloudFormation update
+		// needs no replacement.
+		ObjectLockEnabled:          objectLockEnabled(o.cfg),
+		ObjectLockDefaultRetention: objectLockRetention(o.cfg),
 	})
 	// The CDK lets S3 log delivery write AuditBucket/* in the storage
 	// stack's log bucket without an aws:SourceArn condition (naming this
@@ -203,6 +210,26 @@ func (o *Observability) addConfigRecorder() []awscdk.CfnResource {
 	})
 	channel.Node().AddDependency(recorder)
 	return []awscdk.CfnResource{recorder, channel}
+}
+
+// objectLockEnabled is nil (property absent) when the lock is off, so an
+// environment that never had it keeps its template unchanged.
+func objectLockEnabled(cfg *config.Config) *bool {
+	if cfg.AuditObjectLockMode == config.ObjectLockOff {
+		return nil
+	}
+	return jsii.Bool(true)
+}
+
+func objectLockRetention(cfg *config.Config) awss3.ObjectLockRetention {
+	d := awscdk.Duration_Days(jsii.Number(float64(cfg.AuditObjectLockDays)))
+	switch cfg.AuditObjectLockMode {
+	case config.ObjectLockGovernance:
+		return awss3.ObjectLockRetention_Governance(d)
+	case config.ObjectLockCompliance:
+		return awss3.ObjectLockRetention_Compliance(d)
+	}
+	return nil
 }
 
 func lower(s string) string {

@@ -124,6 +124,7 @@ func tag(s awscdk.Stack, cfg *config.Config) {
 		"cost-center":         cfg.CostCenter,
 		"managed-by":          "aws-cdk",
 		"data-classification": highest(cfg.RawClassification, cfg.ProcessedClassification, cfg.CuratedClassification),
+		CostAllocationTag:     cfg.Prefix(),
 	} {
 		tags.Add(jsii.String(k), jsii.String(v), nil)
 	}

@@ -56,10 +56,7 @@ func newEmrApplication(stack awscdk.Stack, cfg *config.Config, st *Storage) *str
 	st.Raw.GrantRead(role, nil)
 	st.Processed.GrantReadWrite(role, nil)
 	st.Curated.GrantReadWrite(role, nil)
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"),
-		Resources: catalogArns(stack, cfg.DataCatalogDatabaseName, "*"),
-	}))
+	grantCatalogRead(role, stack, cfg.DataCatalogDatabaseName, "*")
 	compliance.GrantWildcards(role, "EMR jobs read every zone and write processed and curated data (heavy processing across datasets).", idRaw, idProcessed, idCurated)
 	compliance.Suppress(role, compliance.Suppression{
 		ID:             "AwsSolutions-IAM5",

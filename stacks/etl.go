@@ -61,6 +61,16 @@ func (p *Processing) newJob(cfg *config.Config, j jobSpec, lib awsglue.Code) aws
 		JobNotifyDelay(cfg.JobTimeoutMinutes),
 		float64(config.Int(cfg.JobMaxRetries)),
 	}
+	var connections *[]awsglue.IConnection
+	if p.Connection != nil {
+		connections = &[]awsglue.IConnection{p.Connection}
+		allowJobNetwork(j.role)
+		compliance.Suppress(j.role, compliance.Suppression{
+			ID:             "AwsSolutions-IAM5",
+			Reason:         "Glue creates, describes and deletes the job's network interfaces in the connection's subnet with the job role; EC2 offers no narrower resource for these actions, and tags are limited to aws-glue-service-resource.",
+			AppliesToRegex: []string{`/^Resource::\*$/g`, `/^Resource::arn:<AWS::Partition>:ec2:\*:\*:network-interface\/\*$/g`},
+		})
+	}
 	var job awsglue.IJob
 	if config.Bool(cfg.UseFlex) {
 		job = awsglue.NewPySparkFlexEtlJob(p.Stack, jsii.String(j.id), &awsglue.PySparkFlexEtlJobProps{
@@ -70,7 +80,7 @@ func (p *Processing) newJob(cfg *config.Config, j jobSpec, lib awsglue.Code) aws
 			DefaultArguments: &args, Timeout: common.timeout, MaxRetries: jsii.Number(common.retries), NotifyDelayAfter: common.notify,
 			MaxConcurrentRuns: jsii.Number(1), EnableMetrics: jsii.Bool(true),
 			ContinuousLogging:     &awsglue.ContinuousLoggingProps{Enabled: jsii.Bool(true)},
-			SecurityConfiguration: p.SecurityConfiguration,
+			SecurityConfiguration: p.SecurityConfiguration, Connections: connections,
 		})
 	} else {
 		job = awsglue.NewPySparkEtlJob(p.Stack, jsii.String(j.id), &awsglue.PySparkEtlJobProps{
@@ -80,7 +90,7 @@ func (p *Processing) newJob(cfg *config.Config, j jobSpec, lib awsglue.Code) aws
 			DefaultArguments: &args, Timeout: common.timeout, MaxRetries: jsii.Number(common.retries), NotifyDelayAfter: common.notify,
 			MaxConcurrentRuns: jsii.Number(1), EnableMetrics: jsii.Bool(true),
 			ContinuousLogging:     &awsglue.ContinuousLoggingProps{Enabled: jsii.Bool(true)},
-			SecurityConfiguration: p.SecurityConfiguration,
+			SecurityConfiguration: p.SecurityConfiguration, Connections: connections,
 		})
 	}
 	p.Jobs = append(p.Jobs, job)
@@ -152,11 +162,15 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 		})
 		qrole := glueRole(stack, "QualityRole-"+d.Name, "quality check of "+d.Name)
 		st.Processed.GrantRead(qrole, jsii.String(d.Name+"/*"))
+		st.Processed.GrantReadWrite(qrole, jsii.String(QualityPrefix+d.Name+"/*"))
 		st.Key.GrantEncryptDecrypt(qrole)
+		// The dataset's QualityFailed metric (its alarm), nothing else.
 		qrole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("glue:GetDatabase", "glue:GetTable"),
-			Resources: catalogArns(stack, cfg.DataCatalogDatabaseName, d.Name),
+			Actions:    jsii.Strings("cloudwatch:PutMetricData"),
+			Resources:  jsii.Strings("*"),
+			Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"cloudwatch:namespace": QualityMetricsNamespace}},
 		}))
+		grantCatalogRead(qrole, stack, cfg.DataCatalogDatabaseName, d.Name)
 		qrole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			// Results of EvaluateDataQuality in a job are published per
 			// evaluation context, not to a ruleset resource.
@@ -166,14 +180,17 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 		suppressJobRole(qrole, "the quality check reads its dataset's processed prefix.", idProcessed)
 		qualityJobs = append(qualityJobs, p.newJob(cfg, jobSpec{
 			id: "QualityCheck-" + d.Name, name: cfg.Prefix() + "-quality-" + d.Name, script: "quality_check.py",
-			description: "Evaluates the declared data quality rules on recent processed " + d.Name + " partitions; fails the run on a failed rule",
+			description: "Evaluates the declared data quality rules on recent processed " + d.Name + " partitions; records the verdict that gates " + d.Name + "'s curated output",
 			role:        qrole,
 			args: map[string]string{
 				"database":      cfg.DataCatalogDatabaseName,
 				"table":         d.Name,
 				"ruleset":       ruleset,
-				"dataset_name":  d.Name,
-				"lookback_days": fmt.Sprint(cfg.QualityLookbackDays),
+				"dataset_name":      d.Name,
+				"lookback_days":     fmt.Sprint(cfg.QualityLookbackDays),
+				"verdict_path":      bucketURL(st.Processed, QualityPrefix+d.Name+"/verdict.json"),
+				"metrics_namespace": QualityMetricsNamespace,
+				"environment":       cfg.Prefix(),
 			},
 		}, lib))
 	}
@@ -187,12 +204,13 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 	for _, d := range cfg.Datasets {
 		st.Processed.GrantRead(crole, jsii.String(d.Name+"/*"))
 	}
+	st.Processed.GrantRead(crole, jsii.String(QualityPrefix+"*"))
 	st.Curated.GrantReadWrite(crole, nil)
 	st.Key.GrantEncryptDecrypt(crole)
 	suppressJobRole(crole, "the curated job reads the processed datasets and writes the curated zone.", idProcessed, idCurated)
 	curated := p.newJob(cfg, jobSpec{
 		id: "ProcessedToCurated", name: cfg.Prefix() + "-processed-to-curated", script: "processed_to_curated.py",
-		description: "Daily aggregates per dataset and the declared joins; overwrites only the recomputed partitions",
+		description: "Daily aggregates per dataset and the declared joins, skipping datasets whose quality verdict failed; overwrites only the recomputed partitions",
 		role:        crole,
 		args: map[string]string{
 			"datasets":       datasets,
@@ -200,6 +218,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 			"processed_root": bucketURL(st.Processed, ""),
 			"curated_root":   bucketURL(st.Curated, ""),
 			"lookback_days":  fmt.Sprint(cfg.CuratedLookbackDays),
+			"quality_root":   bucketURL(st.Processed, QualityPrefix),
 		},
 	}, lib)
 

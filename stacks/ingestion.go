@@ -97,9 +97,12 @@ func NewIngestion(scope constructs.Construct, id string, props IngestionProps) *
 		// Firehose waits for the processor; 5 minutes is its ceiling.
 		Timeout:  awscdk.Duration_Minutes(jsii.Number(2)),
 		MemoryMB: 512,
-		// A cap keeps a replay from starving the account's Lambda pool;
-		// Firehose retries throttled invocations.
-		ReservedConcurrency: 20,
+		// No reservation unless config asks for one: a reservation must
+		// leave 100 executions of the account unreserved (Lambda developer
+		// guide, "Configuring reserved concurrency"), and new accounts can
+		// have a concurrency quota of 10, where any reservation fails the
+		// stack. validator_reserved_concurrency sets a cap.
+		ReservedConcurrency: float64(cfg.ValidatorReservedConcurrency),
 		Key:                 st.Key,
 		LogRetention:        retention(cfg.LogRetentionDays),
 		RemovalPolicy:       removal,

@@ -96,6 +96,7 @@ func NewObservability(scope constructs.Construct, id string, props Observability
 	if alarms {
 		o.addIngestionAlarms()
 		o.addFreshnessAlarms()
+		o.addQualityAlarms()
 		o.addProcessingAlerts()
 		o.addDataErrorAlerts()
 		o.addApiAlarms()

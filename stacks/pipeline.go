@@ -232,13 +232,26 @@ func smokeTest(cfg *config.Config, lake *DataLake) pipelines.Step {
 	}
 	return pipelines.NewCodeBuildStep(jsii.String("SmokeTest-"+cfg.Name), &pipelines.CodeBuildStepProps{
 		EnvFromCfnOutputs: &outputs,
-		Env:               &map[string]*string{"DATASET": jsii.String(cfg.Datasets[0].Name), "TIMEOUT_SECONDS": jsii.String(fmt.Sprint(cfg.FirehoseBufferSeconds + 300))},
+		Env:               &map[string]*string{"DATASET": jsii.String(cfg.Datasets[0].Name), "TIMEOUT_SECONDS": jsii.String(fmt.Sprint(SmokeTestTimeoutSeconds(cfg.FirehoseBufferSeconds)))},
 		Commands:          jsii.Strings("bash scripts/smoke-test.sh"),
 		RolePolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("sts:AssumeRole"),
 			Resources: jsii.Strings(fmt.Sprintf("arn:aws:iam::%s:role/%s-smoke-test", cfg.Account, cfg.Prefix())),
 		})},
 	})
+}
+
+// SmokeTestMarginSeconds covers what follows the buffers: the validator's
+// run, the S3 write and the smoke test's own polling interval.
+const SmokeTestMarginSeconds = 120
+
+// SmokeTestTimeoutSeconds is how long the smoke test waits for its record
+// in the raw zone: with dynamic partitioning the end-to-end delay "might be
+// 1.5 times of the configured buffering hint time" (Firehose developer
+// guide, buffering.html), after the processor's own buffer
+// (FirehoseProcessorBufferSeconds) and a margin.
+func SmokeTestTimeoutSeconds(bufferSeconds int) int {
+	return (3*bufferSeconds+1)/2 + FirehoseProcessorBufferSeconds + SmokeTestMarginSeconds
 }
 
 // Construct ids of the ingestion stack's outputs the smoke test reads when

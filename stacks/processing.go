@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -45,6 +46,28 @@ type Processing struct {
 	// EmrApplicationId is the EMR Serverless application (nil unless
 	// enable_emr).
 	EmrApplicationId *string
+	// Connection puts every Glue job into the private network's isolated
+	// subnets with the job security group (nil unless enable_vpc).
+	Connection awsglue.IConnection
+}
+
+// newJobConnection is the NETWORK connection the Glue jobs run in: the
+// first isolated subnet and the job security group. Without it a job runs
+// in Glue's own network, outside the VPC and its endpoints (Glue developer
+// guide, "Configuring VPC endpoints (AWS PrivateLink) for AWS Glue" and
+// "Setting up networking for development for AWS Glue"). From there a Glue
+// 5.0 job reaches S3 (gateway endpoint), the Data Catalog and Data Quality
+// (glue), CloudWatch Logs and metrics (logs, monitoring), KMS (SSE-KMS and
+// CSE-KMS bookmarks) and STS: the endpoints of the storage stack.
+func newJobConnection(stack awscdk.Stack, cfg *config.Config, st *Storage) awsglue.IConnection {
+	subnets := *st.Vpc.IsolatedSubnets()
+	return awsglue.NewConnection(stack, jsii.String("JobConnection"), &awsglue.ConnectionProps{
+		ConnectionName: jsii.String(cfg.Prefix() + "-jobs"),
+		Description:    jsii.String("Private network of the " + cfg.Prefix() + " Glue jobs (isolated subnet, job security group)"),
+		Type:           awsglue.ConnectionType_NETWORK(),
+		Network:        awsglue.ConnectionNetwork_Subnet(subnets[0]),
+		SecurityGroups: &[]awsec2.ISecurityGroup{st.JobSecurityGroup},
+	})
 }
 
 // Layout of the processed and curated zones, shared with the Glue jobs
@@ -52,6 +75,12 @@ type Processing struct {
 const (
 	LandingPrefix    = "landing/"
 	QuarantinePrefix = "_quarantine/"
+	// QualityPrefix holds each dataset's latest quality verdict
+	// (_quality/<dataset>/verdict.json), which gates its curated output.
+	QualityPrefix = "_quality/"
+	// QualityMetricsNamespace holds QualityFailed (dimensions Dataset,
+	// Environment): 1 when a dataset's rules failed, 0 when they passed.
+	QualityMetricsNamespace = "DataLake/Quality"
 	// ProjectionStart is the first day partition projection enumerates.
 	ProjectionStart = "2020-01-01"
 )
@@ -78,6 +107,9 @@ func NewProcessing(scope constructs.Construct, id string, props ProcessingProps)
 		S3Encryption:              awsglue.S3Encryption_Kms(st.Key),
 	})
 
+	if st.Vpc != nil {
+		p.Connection = newJobConnection(stack, cfg, st)
+	}
 	p.addTables(cfg, st, db)
 	crawler := p.addLandingCrawler(cfg, st, db, secName)
 	p.CrawlerNames = []*string{crawler.Ref()}
@@ -170,6 +202,24 @@ func glueRole(stack awscdk.Stack, id, description string) awsiam.Role {
 		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"cloudwatch:namespace": []string{"Glue", "Glue Data Quality"}}},
 	}))
 	return role
+}
+
+// allowJobNetwork lets a job role place the job's network interfaces in
+// the connection's subnet: Glue creates, describes, tags and deletes them
+// with the job's role (the statement AWS documents in AWSGlueServiceRole).
+// Describe* and the ENI actions take no narrower resource than "*".
+func allowJobNetwork(role awsiam.Role) {
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces",
+			"ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs", "ec2:DescribeVpcAttribute",
+			"ec2:DescribeVpcEndpoints", "ec2:DescribeRouteTables"),
+		Resources: jsii.Strings("*"),
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:    jsii.Strings("ec2:CreateTags", "ec2:DeleteTags"),
+		Resources:  jsii.Strings("arn:" + *awscdk.Stack_Of(role).Partition() + ":ec2:*:*:network-interface/*"),
+		Conditions: &map[string]interface{}{"ForAllValues:StringEquals": map[string]interface{}{"aws:TagKeys": []string{"aws-glue-service-resource"}}},
+	}))
 }
 
 // catalogArns are the catalog, the database and its tables matching

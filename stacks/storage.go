@@ -186,11 +186,35 @@ func allowServicesOnKey(stack awscdk.Stack, key awskms.Key) {
 	// Alarm publishers write to the KMS-encrypted alarm topic.
 	for _, svc := range []struct{ sid, principal string }{
 		{"AllowCloudWatchAlarms", "cloudwatch.amazonaws.com"},
-		{"AllowEventBridge", "events.amazonaws.com"},
 		{"AllowBudgets", "budgets.amazonaws.com"},
 	} {
 		add(svc.sid, svc.principal, []string{"kms:Decrypt", "kms:GenerateDataKey*"}, sourceAccount)
 	}
+	// EventBridge gets the same actions WITHOUT a condition: "aws:SourceAccount,
+	// aws:SourceArn and aws:SourceOrgID are not supported in a KMS key policy"
+	// for EventBridge publishing to an encrypted topic (SNS developer guide,
+	// sns-key-management.html, "Enable compatibility between event sources
+	// from AWS services and encrypted topics"); with one, every rule's
+	// delivery fails. The topic policy still admits this account's rules only.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowEventBridge"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+	}), jsii.Bool(false))
+	// Grants are how AWS services (Kinesis, Firehose, Lambda, DMS, Logs) use
+	// the key on our behalf; a principal allowed kms:* must not be able to
+	// hand the key to anyone else by a grant of its own (Control Tower
+	// CT.KMS.PR.3-style finding). kms:GrantIsForAWSResource is true only
+	// when an integrated AWS service creates the grant.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyGrantsNotForAwsResources"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]interface{}{"Bool": map[string]interface{}{"kms:GrantIsForAWSResource": "false"}},
+	}), jsii.Bool(false))
 }
 
 // rawLifecycle: raw data is read by the ETL within days, then rarely:
@@ -293,9 +317,17 @@ func newNetwork(stack awscdk.Stack, cfg *config.Config, key awskms.IKey, removal
 	})
 	sg.AddIngressRule(sg, awsec2.Port_AllTcp(), jsii.String("Spark driver and executors"), nil)
 	sg.AddEgressRule(sg, awsec2.Port_AllTcp(), jsii.String("Spark driver and executors"), nil)
-	// HTTPS to anywhere reaches only the endpoints: the subnets are isolated
-	// (no NAT, no internet gateway). S3's gateway endpoint has no fixed
-	// address range we could name without an account lookup.
-	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("AWS service endpoints (isolated subnets)"), nil)
+	// HTTPS to the interface endpoints (addresses in the VPC), and to S3
+	// through the gateway endpoint. S3's addresses are the region's managed
+	// prefix list, whose id CloudFormation cannot look up: with
+	// s3_prefix_list_id the rule names it; without, HTTPS to any IPv4
+	// address, which reaches S3 only, because the isolated subnets have no
+	// other route out (no NAT, no internet gateway).
+	sg.AddEgressRule(awsec2.Peer_Ipv4(vpc.VpcCidrBlock()), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("Interface endpoints of the VPC"), nil)
+	if cfg.S3PrefixListID != "" {
+		sg.AddEgressRule(awsec2.Peer_PrefixList(jsii.String(cfg.S3PrefixListID)), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("S3 through the gateway endpoint"), nil)
+	} else {
+		sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("S3 through the gateway endpoint (isolated subnets: no other route)"), nil)
+	}
 	return vpc, sg
 }

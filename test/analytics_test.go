@@ -416,7 +416,7 @@ func TestSpectrumRoleWhenEnabled(t *testing.T) {
 	pol := policyOf(tpl, "SpectrumRole")
 	for _, wantStr := range []string{
 		`"glue:GetTable"`, `"glue:GetDatabase"`, `:table/` + s.Cfg.DataCatalogDatabaseName + `/orders_daily"`,
-		`:table/` + s.Cfg.DataCatalogDatabaseName + `/customer_activity"`, `CatalogDatabase`, `AthenaDatabase`,
+		`:table/` + s.Cfg.DataCatalogDatabaseName + `/customer_activity"`, `:database/` + s.Cfg.DataCatalogDatabaseName + `"`, `:database/` + s.Cfg.AthenaDatabaseName + `"`, `:catalog"`,
 		`"s3:GetObject*"`, `CuratedBucket`, `"kms:Decrypt"`,
 	} {
 		if !strings.Contains(pol, wantStr) {

@@ -3,6 +3,7 @@ package test
 import (
 	"encoding/json"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -86,6 +87,8 @@ func alarmTable(s *scenario) []alarmWant {
 		arrivals, _ := byIDQuiet(s.json("observability"), "CuratedArrivals-"+d.Name)
 		want = append(want, alarmWant{"CuratedFreshness-" + d.Name, "AWS/Events", "TriggeredRules", map[string]any{"RuleName": map[string]any{"Ref": arrivals}},
 			1, "LessThanThreshold", float64(min(d.FreshnessHours, 168)), "breaching", map[string]any{"Statistic": "Sum", "Period": 3600}})
+		want = append(want, alarmWant{"QualityFailed-" + d.Name, stacks.QualityMetricsNamespace, "QualityFailed", map[string]any{"Dataset": d.Name, "Environment": c.Prefix()},
+			0, "GreaterThanThreshold", 1, "notBreaching", map[string]any{"Statistic": "Maximum", "Period": 300}})
 	}
 	if s.Lake.Ingestion.Api != nil {
 		api := *s.Lake.Ingestion.Api.RestApiName()
@@ -118,8 +121,13 @@ func TestAlarmsWatchTheRightMetricWithConfiguredThresholds(t *testing.T) {
 		want := alarmTable(s)
 		for _, w := range want {
 			dims := []any{}
-			for k, v := range w.dims {
-				dims = append(dims, map[string]any{"Name": k, "Value": v})
+			names := make([]string, 0, len(w.dims))
+			for k := range w.dims {
+				names = append(names, k)
+			}
+			sort.Strings(names) // the CDK renders DimensionsMap sorted by name
+			for _, k := range names {
+				dims = append(dims, map[string]any{"Name": k, "Value": w.dims[k]})
 			}
 			p := map[string]any{
 				"AlarmName":          "data-pipeline-" + s.Cfg.Environment.Environment + "-" + w.id,
@@ -533,6 +541,7 @@ func TestEveryFailureModeIsCovered(t *testing.T) {
 	}
 	for _, d := range s.Cfg.Datasets {
 		rows = append(rows, row{"no new curated partition of " + d.Name, "CuratedFreshness-" + d.Name, "alarm"})
+		rows = append(rows, row{"quality rules of " + d.Name + " failed (its curated output skipped)", "QualityFailed-" + d.Name, "alarm"})
 	}
 	if s.Lake.Processing.EmrApplicationId != nil {
 		rows = append(rows, row{"EMR Serverless job failed", "EmrJobFailed", "rule"})

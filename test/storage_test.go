@@ -102,8 +102,8 @@ func TestBucketPoliciesDenyPlainTransportAndForeignKeys(t *testing.T) {
 	// The exact condition of each deny statement: an inverted operator or
 	// a wrong key must fail.
 	want := map[string]map[string]any{
-		"DenyNonKmsEncryption": {"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"}},
-		"DenyForeignKmsKey":    {"StringNotEqualsIfExists": map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": key}},
+		"DenyNonKmsEncryption": {"StringNotEquals": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"}, "Null": map[string]any{"s3:x-amz-server-side-encryption": "false"}},
+		"DenyForeignKmsKey":    {"StringNotEquals": map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": key}, "Null": map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"}},
 		"DenyKmsWithoutKeyId": {
 			"StringEquals": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"},
 			"Null":         map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
@@ -203,8 +203,9 @@ func TestKeyRotationAndServiceStatements(t *testing.T) {
 				assertions.Match_ObjectLike(&map[string]any{"Sid": "AllowCloudWatchLogs", "Condition": assertions.Match_ObjectLike(&map[string]any{"ArnLike": assertions.Match_AnyValue()})}),
 				assertions.Match_ObjectLike(&map[string]any{"Sid": "AllowCloudTrailEncrypt"}),
 				assertions.Match_ObjectLike(&map[string]any{"Sid": "AllowCloudWatchAlarms", "Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": map[string]any{"Ref": "AWS::AccountId"}}}}),
-				assertions.Match_ObjectLike(&map[string]any{"Sid": "AllowEventBridge"}),
 				assertions.Match_ObjectLike(&map[string]any{"Sid": "AllowBudgets"}),
+				assertions.Match_ObjectLike(&map[string]any{"Sid": "AllowEventBridge", "Condition": assertions.Match_Absent()}),
+				assertions.Match_ObjectLike(&map[string]any{"Sid": "DenyGrantsNotForAwsResources", "Effect": "Deny"}),
 			})},
 		})
 	})

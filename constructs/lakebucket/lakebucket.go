@@ -71,8 +71,15 @@ func New(scope constructs.Construct, id string, p Props) awss3.Bucket {
 
 // denyForeignEncryption adds the "only our key" statements: default
 // encryption already uses our key, these stop a writer from overriding it
-// with SSE-S3, with another KMS key, or with SSE-KMS and no key id (which
-// would fall back to the aws/s3 managed key).
+// with SSE-S3 (or DSSE-KMS), with another KMS key, or with SSE-KMS and no key
+// id (which would fall back to the aws/s3 managed key). An upload that names
+// no encryption at all is allowed: default encryption applies our key.
+//
+// Negated condition operators match when the key is absent from the request
+// ("If the key that you specify in a policy condition is not present in the
+// request context, the values do not match" is inverted for negated
+// operators, IAM User Guide, reference_policies_elements_condition_operators),
+// so each "not ours" test is paired with a Null test that the header is sent.
 func denyForeignEncryption(b awss3.Bucket, key awskms.IKey) {
 	objects := b.ArnForObjects(jsii.String("*"))
 	deny := func(sid string, cond map[string]interface{}) {
@@ -85,14 +92,17 @@ func denyForeignEncryption(b awss3.Bucket, key awskms.IKey) {
 			Conditions: &cond,
 		}))
 	}
+	const sse, keyID = "s3:x-amz-server-side-encryption", "s3:x-amz-server-side-encryption-aws-kms-key-id"
 	deny("DenyNonKmsEncryption", map[string]interface{}{
-		"StringNotEqualsIfExists": map[string]interface{}{"s3:x-amz-server-side-encryption": "aws:kms"},
+		"StringNotEquals": map[string]interface{}{sse: "aws:kms"},
+		"Null":            map[string]interface{}{sse: "false"},
 	})
 	deny("DenyForeignKmsKey", map[string]interface{}{
-		"StringNotEqualsIfExists": map[string]interface{}{"s3:x-amz-server-side-encryption-aws-kms-key-id": key.KeyArn()},
+		"StringNotEquals": map[string]interface{}{keyID: key.KeyArn()},
+		"Null":            map[string]interface{}{keyID: "false"},
 	})
 	deny("DenyKmsWithoutKeyId", map[string]interface{}{
-		"StringEquals": map[string]interface{}{"s3:x-amz-server-side-encryption": "aws:kms"},
-		"Null":         map[string]interface{}{"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
+		"StringEquals": map[string]interface{}{sse: "aws:kms"},
+		"Null":         map[string]interface{}{keyID: "true"},
 	})
 }

@@ -7,8 +7,13 @@ excluded, and written as Snappy Parquet with dynamic partition overwrite,
 so a rerun is idempotent and never touches older partitions. A partition
 of the window that now aggregates to nothing is deleted.
 
+A dataset whose quality verdict (``--quality_root``<dataset>/verdict.json,
+written by its quality job in the same workflow run) failed is skipped, and
+so is every join that uses it: its curated partitions stay as they were
+while the other datasets' output is built (its alarm says why).
+
 Arguments (see glue/README.md): --JOB_NAME --datasets --joins
---processed_root --curated_root [--lookback_days 3]
+--processed_root --curated_root [--lookback_days 3] [--quality_root]
 """
 
 import functools
@@ -16,7 +21,7 @@ import operator
 import sys
 
 from lakelib import args as jobargs
-from lakelib import curated, hadoopfs, partitions, pipeline, schema
+from lakelib import curated, hadoopfs, partitions, pipeline, quality, schema
 
 REQUIRED_ARGS = jobargs.PROCESSED_TO_CURATED_REQUIRED
 OPTIONAL_ARGS = jobargs.PROCESSED_TO_CURATED_OPTIONAL
@@ -128,13 +133,23 @@ def run(spark, cfg, logger=None, today=None):
                  f"(expected {', '.join(partitions.lookback_partitions(today, cfg.lookback_days))})")
     frames = {}
     summary = {}
-    for spec in cfg.datasets:
+    states = {}
+    if cfg.quality_root:
+        for spec in cfg.datasets:
+            text = hadoopfs.read_text(spark, quality.verdict_path(cfg.quality_root, spec["name"]))
+            if text is not None:
+                states[spec["name"]] = quality.parse_verdict(text, spec["name"])
+    datasets, joins, skipped = quality.gate(cfg.datasets, cfg.joins, states)
+    for name, why in sorted(skipped.items()):
+        _log(logger, f"processed_to_curated: skipping {name}: {why}")
+    summary["_skipped"] = skipped
+    for spec in datasets:
         df, dts = load_active(spark, cfg, spec, start)
         frames[spec["name"]] = df
         table = curated.table_name(spec)
         root = partitions.dataset_path(cfg.curated_root, table)
         summary[table] = write_table(spark, daily_frame(df, spec, cfg.datasets), root, start, logger, table)
-    for join in cfg.joins:
+    for join in joins:
         root = partitions.dataset_path(cfg.curated_root, curated.table_name(join))
         summary[join["name"]] = write_table(
             spark, join_frame(frames, join, cfg.datasets), root, start, logger, join["name"])

@@ -26,10 +26,14 @@ RAW_TO_PROCESSED_REQUIRED = (
 RAW_TO_PROCESSED_OPTIONAL = {"target_file_mb": str(partitions.DEFAULT_TARGET_FILE_MB)}
 
 QUALITY_CHECK_REQUIRED = ("JOB_NAME", "database", "table", "ruleset", "dataset_name", "lookback_days")
-QUALITY_CHECK_OPTIONAL = {}
+# verdict_path: where the job writes its verdict (the curated job reads it);
+# metrics_namespace/environment: the QualityFailed metric the alarm watches.
+QUALITY_CHECK_OPTIONAL = {"verdict_path": "", "metrics_namespace": "DataLake/Quality", "environment": ""}
 
 PROCESSED_TO_CURATED_REQUIRED = ("JOB_NAME", "datasets", "joins", "processed_root", "curated_root")
-PROCESSED_TO_CURATED_OPTIONAL = {"lookback_days": "3"}
+# quality_root: s3://<processed>/_quality/; a dataset whose verdict there
+# failed is skipped (its quality gate gates only that dataset). Empty: no gate.
+PROCESSED_TO_CURATED_OPTIONAL = {"lookback_days": "3", "quality_root": ""}
 
 MAX_LOOKBACK_DAYS = 366
 
@@ -202,6 +206,9 @@ class QualityCheckConfig:
     ruleset: str
     dataset_name: str
     lookback_days: int
+    verdict_path: str = ""
+    metrics_namespace: str = "DataLake/Quality"
+    environment: str = ""
 
 
 @dataclass(frozen=True)
@@ -212,6 +219,7 @@ class ProcessedToCuratedConfig:
     processed_root: str
     curated_root: str
     lookback_days: int
+    quality_root: str = ""
 
 
 def parse_raw_to_processed_args(args):
@@ -237,7 +245,21 @@ def parse_quality_check_args(args):
         dataset_name=parse_evaluation_context("dataset_name", _arg(args, "dataset_name")),
         lookback_days=parse_int_arg("lookback_days", _arg(args, "lookback_days"),
                                     minimum=0, maximum=MAX_LOOKBACK_DAYS),
+        verdict_path=_optional_s3_path("verdict_path", args.get("verdict_path")),
+        metrics_namespace=parse_nonempty("metrics_namespace", args.get("metrics_namespace")
+                                         or QUALITY_CHECK_OPTIONAL["metrics_namespace"]),
+        environment=(args.get("environment") or "").strip(),
     )
+
+
+def _optional_s3_path(name, raw):
+    """An optional s3:// object or prefix argument ("" when absent)."""
+    if raw is None or not str(raw).strip():
+        return ""
+    value = str(raw).strip()
+    if not value.startswith("s3://") or len(value) <= len("s3://") or value[5] == "/":
+        raise ArgumentError(f"--{name} must be an s3://bucket/key path, got {raw!r}")
+    return value
 
 
 def parse_processed_to_curated_args(args):
@@ -251,4 +273,6 @@ def parse_processed_to_curated_args(args):
         lookback_days=parse_int_arg("lookback_days", args.get("lookback_days"),
                                     default=PROCESSED_TO_CURATED_OPTIONAL["lookback_days"],
                                     minimum=0, maximum=MAX_LOOKBACK_DAYS),
+        quality_root=(parse_s3_prefix("quality_root", args["quality_root"])
+                      if (args.get("quality_root") or "").strip() else ""),
     )

@@ -41,3 +41,31 @@ def delete_recursive(spark, path):
     if not fs.exists(jpath):
         return False
     return bool(fs.delete(jpath, True))
+
+
+def write_text(spark, path, text):
+    """Write ``text`` (UTF-8) to one file, replacing it."""
+    fs, jpath = _fs(spark, path)
+    stream = fs.create(jpath, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+
+
+def read_text(spark, path):
+    """The UTF-8 text of one file, or None if it does not exist."""
+    fs, jpath = _fs(spark, path)
+    if not fs.exists(jpath):
+        return None
+    stream = fs.open(jpath)
+    try:
+        reader = spark._jvm.java.io.BufferedReader(spark._jvm.java.io.InputStreamReader(stream, "UTF-8"))
+        lines = []
+        line = reader.readLine()
+        while line is not None:
+            lines.append(line)
+            line = reader.readLine()
+        return "\n".join(lines)
+    finally:
+        stream.close()

@@ -1,4 +1,4 @@
-"""Pass/fail decision on Glue Data Quality rule outcomes.
+"""Pass/fail decision on Glue Data Quality rule outcomes, and the per-dataset gate.
 
 ``EvaluateDataQuality.apply`` returns one row per rule with the columns
 ``Rule``, ``Outcome`` ("Passed"/"Failed"; Glue may also report "Error" for
@@ -10,6 +10,7 @@ any outcome other than "Passed" fails the job, and so does an empty list
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 PASSED = "Passed"
@@ -104,3 +105,79 @@ def table_location(get_table_response, database, table):
     if location.startswith("s3a://"):
         location = "s3://" + location[len("s3a://"):]
     return location.rstrip("/") + "/"
+
+
+# ---- the per-dataset gate ---------------------------------------------------
+#
+# A failed ruleset must stop only its own dataset: the quality job records a
+# verdict per dataset (s3://<processed>/_quality/<dataset>/verdict.json) and
+# publishes QualityFailed (1 or 0) for that dataset's alarm instead of failing
+# the run; the curated job skips a dataset whose verdict failed, and every
+# join that uses it. A window with no rows is not a failure (NO_DATA): the
+# freshness alarm reports a feed that stopped.
+
+PASSED_STATE = "passed"
+FAILED_STATE = "failed"
+NO_DATA_STATE = "no_data"
+VERDICT_STATES = (PASSED_STATE, FAILED_STATE, NO_DATA_STATE)
+VERDICT_FILE = "verdict.json"
+QUALITY_FAILED_METRIC = "QualityFailed"
+
+
+def verdict_record(dataset_name, state, evaluated_at, partitions=(), verdict=None):
+    """The JSON object the quality job writes for the curated job and people."""
+    if state not in VERDICT_STATES:
+        raise ValueError(f"unknown verdict state {state!r}: use one of {', '.join(VERDICT_STATES)}")
+    record = {"dataset": dataset_name, "state": state, "evaluated_at": evaluated_at,
+              "partitions": list(partitions), "rules": 0, "failed_rules": []}
+    if verdict is not None:
+        record["rules"] = verdict.total
+        record["failed_rules"] = [{"rule": f["Rule"], "outcome": f["Outcome"], "reason": f["FailureReason"]}
+                                  for f in verdict.failed]
+        record["message"] = verdict.message
+    return record
+
+
+def verdict_path(quality_root, dataset_name):
+    """``<quality_root><dataset>/verdict.json``."""
+    return quality_root.rstrip("/") + "/" + dataset_name + "/" + VERDICT_FILE
+
+
+def parse_verdict(text, dataset_name):
+    """The state of a verdict file's text; a broken file counts as failed (fail closed)."""
+    try:
+        record = json.loads(text)
+    except (TypeError, ValueError):
+        return FAILED_STATE
+    if not isinstance(record, dict) or record.get("dataset") != dataset_name:
+        return FAILED_STATE
+    state = record.get("state")
+    return state if state in VERDICT_STATES else FAILED_STATE
+
+
+def metric_data(dataset_name, environment, failed):
+    """MetricData of cloudwatch.put_metric_data: QualityFailed 1 or 0 for one dataset."""
+    dimensions = [{"Name": "Dataset", "Value": dataset_name}]
+    if environment:
+        dimensions.append({"Name": "Environment", "Value": environment})
+    return [{"MetricName": QUALITY_FAILED_METRIC, "Dimensions": dimensions,
+             "Value": 1.0 if failed else 0.0, "Unit": "Count"}]
+
+
+def gate(datasets, joins, states):
+    """(datasets to build, joins to build, {name: why skipped}).
+
+    ``states`` maps a dataset name to its verdict state; a dataset without a
+    verdict is built (no gate configured, or the first run before any check).
+    """
+    skipped = {d["name"]: f"its quality verdict is {states[d['name']]}"
+               for d in datasets if states.get(d["name"]) == FAILED_STATE}
+    keep = [d for d in datasets if d["name"] not in skipped]
+    keep_joins = []
+    for j in joins:
+        bad = [n for n in j["datasets"] if n in skipped]
+        if bad:
+            skipped[j["name"]] = "it joins " + ", ".join(bad) + ", whose quality verdict failed"
+        else:
+            keep_joins.append(j)
+    return keep, keep_joins, skipped

@@ -43,7 +43,9 @@ class ContractTest(unittest.TestCase):
                                                        "lookback_days"))
         self.assertEqual(args.PROCESSED_TO_CURATED_REQUIRED, ("JOB_NAME", "datasets", "joins", "processed_root",
                                                               "curated_root"))
-        self.assertEqual(args.PROCESSED_TO_CURATED_OPTIONAL, {"lookback_days": "3"})
+        self.assertEqual(args.PROCESSED_TO_CURATED_OPTIONAL, {"lookback_days": "3", "quality_root": ""})
+        self.assertEqual(args.QUALITY_CHECK_OPTIONAL,
+                         {"verdict_path": "", "metrics_namespace": "DataLake/Quality", "environment": ""})
 
     def test_resolvable_names_include_only_present_optionals(self):
         argv = ["script.py", "--JOB_NAME", "j", "--lookback_days", "5", "--job-bookmark-option", "x"]
@@ -106,6 +108,20 @@ class RawToProcessedArgsTest(unittest.TestCase):
 
 
 class QualityArgsTest(unittest.TestCase):
+    def test_quality_gate_arguments(self):
+        cfg = args.parse_quality_check_args(quality_args())
+        self.assertEqual((cfg.verdict_path, cfg.metrics_namespace, cfg.environment), ("", "DataLake/Quality", ""))
+        cfg = args.parse_quality_check_args(quality_args(
+            verdict_path="s3://p/_quality/clickstream/verdict.json", metrics_namespace="X/Y", environment="e"))
+        self.assertEqual((cfg.verdict_path, cfg.metrics_namespace, cfg.environment),
+                         ("s3://p/_quality/clickstream/verdict.json", "X/Y", "e"))
+        with self.assertRaises(args.ArgumentError) as ctx:
+            args.parse_quality_check_args(quality_args(verdict_path="/tmp/verdict.json"))
+        self.assertIn("--verdict_path must be an s3://", str(ctx.exception))
+        self.assertEqual(args.parse_processed_to_curated_args(curated_args()).quality_root, "")
+        self.assertEqual(args.parse_processed_to_curated_args(curated_args(quality_root="s3://p/_quality")).quality_root,
+                         "s3://p/_quality/")
+
     def test_parse(self):
         cfg = args.parse_quality_check_args(quality_args())
         self.assertEqual((cfg.database, cfg.table, cfg.dataset_name, cfg.lookback_days),

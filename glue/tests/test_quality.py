@@ -1,6 +1,7 @@
+import json
 import unittest
 
-import support  # noqa: F401
+import support
 from lakelib import quality
 
 
@@ -70,6 +71,55 @@ class DecisionTest(unittest.TestCase):
 
     def test_active_rows_filter(self):
         self.assertEqual(quality.active_rows_filter_sql(), "coalesce(`_deleted`, false) = false")
+
+
+
+class GateTest(unittest.TestCase):
+    """One dataset's failed rules stop only that dataset (and its joins)."""
+
+    def test_failed_dataset_and_its_joins_are_skipped_others_built(self):
+        datasets, joins = support.datasets(), support.joins()
+        for failed in datasets:
+            with self.subTest(failed=failed["name"]):
+                states = {d["name"]: quality.PASSED_STATE for d in datasets}
+                states[failed["name"]] = quality.FAILED_STATE
+                keep, keep_joins, skipped = quality.gate(datasets, joins, states)
+                self.assertEqual([d["name"] for d in keep],
+                                 [d["name"] for d in datasets if d["name"] != failed["name"]])
+                for j in joins:
+                    self.assertEqual(j in keep_joins, failed["name"] not in j["datasets"], j["name"])
+                    self.assertEqual(j["name"] in skipped, failed["name"] in j["datasets"])
+                self.assertIn(failed["name"], skipped)
+
+    def test_no_data_and_missing_verdicts_do_not_block(self):
+        datasets, joins = support.datasets(), support.joins()
+        states = {datasets[0]["name"]: quality.NO_DATA_STATE}
+        keep, keep_joins, skipped = quality.gate(datasets, joins, states)
+        self.assertEqual(keep, datasets)
+        self.assertEqual(keep_joins, joins)
+        self.assertEqual(skipped, {})
+
+    def test_verdict_round_trip_and_fail_closed(self):
+        verdict = quality.decide([outcome('IsComplete "a"', "Failed", "3 nulls")], "orders")
+        record = quality.verdict_record("orders", quality.FAILED_STATE, "2024-05-01T00:00:00Z", ["2024-05-01"], verdict)
+        self.assertEqual(record["failed_rules"], [{"rule": 'IsComplete "a"', "outcome": "Failed", "reason": "3 nulls"}])
+        self.assertEqual(quality.parse_verdict(json.dumps(record), "orders"), quality.FAILED_STATE)
+        ok = quality.verdict_record("orders", quality.PASSED_STATE, "t")
+        self.assertEqual(quality.parse_verdict(json.dumps(ok), "orders"), quality.PASSED_STATE)
+        # A verdict of another dataset, a broken file or an unknown state fails closed.
+        self.assertEqual(quality.parse_verdict(json.dumps(ok), "clickstream"), quality.FAILED_STATE)
+        self.assertEqual(quality.parse_verdict("{", "orders"), quality.FAILED_STATE)
+        self.assertEqual(quality.parse_verdict('{"dataset":"orders","state":"great"}', "orders"), quality.FAILED_STATE)
+        with self.assertRaises(ValueError):
+            quality.verdict_record("orders", "great", "t")
+
+    def test_metric_data(self):
+        self.assertEqual(quality.metric_data("orders", "data-pipeline-dev", True), [{
+            "MetricName": "QualityFailed", "Value": 1.0, "Unit": "Count",
+            "Dimensions": [{"Name": "Dataset", "Value": "orders"}, {"Name": "Environment", "Value": "data-pipeline-dev"}],
+        }])
+        self.assertEqual(quality.metric_data("orders", "", False)[0]["Value"], 0.0)
+        self.assertEqual(quality.verdict_path("s3://p/_quality/", "orders"), "s3://p/_quality/orders/verdict.json")
 
 
 if __name__ == "__main__":

@@ -365,7 +365,10 @@ func (o *Observability) addProcessingAlerts() {
 				DetailType: jsii.Strings("EMR Serverless Job Run State Change"),
 				Detail:     &map[string]interface{}{"applicationId": []*string{p.EmrApplicationId}, "state": jsii.Strings("FAILED")},
 			},
-			fmt.Sprintf("[%s] EMR Serverless job %s (%s) failed: %s", prefix, field("$.detail.jobRunId"), field("$.detail.applicationId"), field("$.detail.stateDetails")))
+			// The event's documented fields are ids and states; the reason is
+			// the job run's StateDetails (aws emr-serverless get-job-run).
+			fmt.Sprintf("[%s] EMR Serverless job %s of application %s went from %s to %s: aws emr-serverless get-job-run --application-id %s --job-run-id %s shows why",
+				prefix, field("$.detail.jobRunId"), field("$.detail.applicationId"), field("$.detail.previousState"), field("$.detail.state"), field("$.detail.applicationId"), field("$.detail.jobRunId")))
 	}
 }
 

@@ -1,0 +1,1196 @@
+"""The local lake's driver: scenario, engines, model, checks, report.
+
+Usage: python e2e/driver.py ASSEMBLY_DIR   (e2e/run.sh sets the environment)
+Every piece of wiring comes from the assembly; the expectations come from a
+small independent model of the inputs (never from the outputs it checks).
+"""
+import base64
+import contextlib
+import csv
+import datetime as dtm
+import gzip
+import hashlib
+import importlib.util
+import io
+import json
+import os
+import random
+import re
+import shutil
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "standins"))
+
+from assembly import Assembly  # noqa: E402
+import services  # noqa: E402
+
+UTC = dtm.timezone.utc
+T0 = time.time()
+NOW = dtm.datetime.now(UTC)
+TODAY = NOW.date()
+RND = random.Random(20261201)
+
+
+# ---- checks ------------------------------------------------------------------
+
+CHECKS = []
+REPORT = []
+
+
+def check(name, ok, detail=""):
+    CHECKS.append((name, bool(ok), detail))
+    if not ok:
+        print(f"  FAIL {name}: {detail}", flush=True)
+    return ok
+
+
+def say(line=""):
+    REPORT.append(line)
+
+
+def stage(msg):
+    print(f"e2e [{time.time() - T0:6.1f}s] {msg}", flush=True)
+
+
+# ---- value helpers -------------------------------------------------------------
+
+def rfc3339(t):
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def ts_key(t):
+    """Canonical text of a timestamp for comparisons (UTC, microseconds)."""
+    if t is None:
+        return None
+    if isinstance(t, str):
+        t = dtm.datetime.fromisoformat(t.replace("Z", "+00:00").replace(" ", "T"))
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def when_on(day, rnd):
+    """A random time on `day` (UTC) that is not in the future."""
+    start = dtm.datetime.combine(day, dtm.time(0, 0), UTC)
+    end = min(start + dtm.timedelta(days=1), NOW - dtm.timedelta(minutes=2))
+    span = max(1, int((end - start).total_seconds()))
+    t = start + dtm.timedelta(seconds=rnd.randrange(span), milliseconds=rnd.randrange(1000))
+    return t.replace(microsecond=(t.microsecond // 1000) * 1000)
+
+
+class Spec:
+    def __init__(self, d):
+        self.d = d
+        self.name = d["name"]
+        self.columns = d["columns"]
+        self.col = {c["name"]: c for c in self.columns}
+        self.key = list(d["key"])
+        self.event = d["event_time_field"]
+        self.group_by = list(d.get("group_by") or [])
+        self.numeric = [c["name"] for c in self.columns if c["type"] in ("bigint", "double")]
+
+    def value(self, c, i, when, rnd):
+        name, t = c["name"], c["type"]
+        if name == self.event:
+            return rfc3339(when) if t == "timestamp" else when.date().isoformat()
+        if name in self.key:
+            return f"{self.name}-{name}-{i:05d}" if t == "string" else i
+        if not c.get("required") and rnd.random() < 0.25:
+            return None
+        if c.get("allowed"):
+            return rnd.choice(c["allowed"])
+        lo = c.get("min", 0 if t != "double" else 0.0)
+        hi = c.get("max", lo + 1000)
+        if t == "string":
+            return f"{name}-{rnd.randrange(5)}"
+        if t == "bigint":
+            return int(rnd.randint(int(lo), int(min(hi, lo + 1000))))
+        if t == "double":
+            return round(rnd.uniform(float(lo), float(min(hi, lo + 500))), 2)
+        if t == "boolean":
+            return rnd.random() < 0.5
+        if t == "timestamp":
+            return rfc3339(when - dtm.timedelta(minutes=rnd.randrange(600)))
+        if t == "date":
+            return when.date().isoformat()
+        raise ValueError(f"column type {t} is not generated")
+
+    def record(self, i, when, rnd):
+        return {c["name"]: self.value(c, i, when, rnd) for c in self.columns}
+
+    def normalize(self, rec):
+        """What the processed table holds for an accepted record (plain model of the documented rules)."""
+        out = {}
+        for c in self.columns:
+            v = rec.get(c["name"])
+            t = c["type"]
+            if isinstance(v, str):
+                v = v.strip()
+                if v == "":
+                    v = None
+            if v is None:
+                out[c["name"]] = None
+            elif t == "string":
+                out[c["name"]] = v.lower() if c.get("allowed") else str(v)
+            elif t == "bigint":
+                out[c["name"]] = int(float(v)) if isinstance(v, str) else int(v)
+            elif t == "double":
+                out[c["name"]] = float(v)
+            elif t == "boolean":
+                out[c["name"]] = v if isinstance(v, bool) else str(v).lower() in ("true", "t", "yes", "y", "1")
+            elif t == "timestamp":
+                out[c["name"]] = ts_key(v)
+            elif t == "date":
+                out[c["name"]] = str(v)
+        return out
+
+    def event_dt(self, rec):
+        v = rec[self.event]
+        return ts_key(v)[:10]
+
+
+# ---- the model -----------------------------------------------------------------
+
+class Model:
+    def __init__(self, specs):
+        self.specs = specs
+        self.versions = {s: [] for s in specs}     # accepted versions per dataset
+        self.validator_rejects = []              # (dataset or None, data bytes, reason)
+        self.api_rejects = []                    # (dataset, route, why)
+        self.quarantine = {s: [] for s in specs}  # (match dict, expected codes set)
+        self.stream_valid = {s: 0 for s in specs}
+        self.landing_rows = {s: 0 for s in specs}
+
+    def accept(self, ds, rec, received_at, deleted=False, via=""):
+        spec = self.specs[ds]
+        self.versions[ds].append({"key": tuple(rec[k] for k in spec.key), "rec": rec, "norm": spec.normalize(rec),
+                                  "event": ts_key(rec[spec.event]), "received": ts_key(received_at) if received_at else None,
+                                  "deleted": deleted, "via": via})
+
+    def latest(self, ds):
+        best = {}
+        for v in self.versions[ds]:
+            order = (v["event"], v["received"] or "", v["deleted"])
+            if v["key"] not in best or order > best[v["key"]][0]:
+                best[v["key"]] = (order, v)
+        return {k: v for k, (_, v) in best.items()}
+
+    def processed_rows(self, ds):
+        spec = self.specs[ds]
+        rows = []
+        for v in self.latest(ds).values():
+            r = dict(v["norm"])
+            r["_deleted"] = v["deleted"]
+            r["_received_at"] = v["received"]
+            r["dt"] = v["event"][:10]
+            rows.append(r)
+        return rows
+
+
+# ---- scenario ------------------------------------------------------------------
+
+def build_scenario(specs, api, stream, s3_root, jobs_by_dataset, model):
+    """Drive the API, the stream and the landing prefixes; fill the model."""
+    counter = [0]
+
+    def next_i():
+        counter[0] += 1
+        return counter[0]
+
+    days = [TODAY, TODAY - dtm.timedelta(days=1), TODAY - dtm.timedelta(days=2)]
+    routes = api.routes()
+    summary = {}
+    for ds, spec in specs.items():
+        rnd = random.Random(f"{RND.random()}-{ds}")
+        single = [r for r in routes if r[0] == "POST" and r[1].rstrip("/").endswith("/" + ds)]
+        batch = [r for r in routes if r[0] == "POST" and r[1].rstrip("/").endswith("/" + ds + "/batch")]
+        check(f"api: {ds} has a one-record and a batch route", single and batch, f"routes: {routes}")
+        if not (single and batch):
+            continue
+        single, batch = single[0], batch[0]
+        st = {"api_ok": 0, "api_400": 0, "stream_put": 0, "landing": 0}
+        summary[ds] = st
+
+        def post(route, body, expect_ok=True):
+            status, resp, rid = api.request(route[0], route[1], json.dumps(body))
+            ok = (status == 200) if expect_ok else (status == 400)
+            check(f"api: {route[1]} {'accepts' if expect_ok else 'rejects (400)'} "
+                  f"{'a valid' if expect_ok else 'an invalid'} body", ok, f"status {status}: {json.dumps(resp)[:300]}")
+            if status == 200:
+                st["api_ok"] += len(body["records"]) if "records" in body else 1
+                check(f"api: {route[1]} response has no failed records", not resp.get("failed_record_count"),
+                      json.dumps(resp)[:200])
+            elif status == 400:
+                st["api_400"] += 1
+            return status, api.requests[-1].get("epoch")
+
+        def received(epoch):
+            return dtm.datetime.fromtimestamp(epoch / 1000, UTC)
+
+        # 1. valid records, one per request
+        sent = []
+        for j in range(8):
+            rec = spec.record(next_i(), when_on(days[j % 3], rnd), rnd)
+            _, epoch = post(single, rec)
+            model.accept(ds, rec, received(epoch), via="api")
+            sent.append(rec)
+        # 2. batches
+        for b in range(2):
+            recs = [spec.record(next_i(), when_on(days[(b + k) % 3], rnd), rnd) for k in range(5)]
+            _, epoch = post(batch, {"records": recs})
+            for rec in recs:
+                model.accept(ds, rec, received(epoch), via="api-batch")
+            sent.extend(recs)
+        # 3. duplicates: the same bodies again
+        for rec in sent[:2]:
+            _, epoch = post(single, rec)
+            model.accept(ds, rec, received(epoch), via="api-duplicate")
+        # 4. updates of the same key, out of order (newest first), one moving to another dt
+        upd = []
+        for rec in sent[2:5]:
+            t = dtm.datetime.fromisoformat(ts_key(rec[spec.event]))
+            newer = dict(spec.record(0, min(t.replace(tzinfo=UTC) + dtm.timedelta(minutes=30), NOW - dtm.timedelta(minutes=1)), rnd),
+                         **{k: rec[k] for k in spec.key})
+            older = dict(spec.record(0, t.replace(tzinfo=UTC) - dtm.timedelta(minutes=30), rnd), **{k: rec[k] for k in spec.key})
+            upd += [newer, older]
+        _, epoch = post(batch, {"records": upd})
+        for rec in upd:
+            model.accept(ds, rec, received(epoch), via="api-update")
+        moved = next(r for r in sent if spec.event_dt(r) != TODAY.isoformat())
+        mv = dict(spec.record(0, when_on(TODAY, rnd), rnd), **{k: moved[k] for k in spec.key})
+        _, epoch = post(single, mv)
+        model.accept(ds, mv, received(epoch), via="api-move-dt")
+        # 5. invalid bodies: the API model rejects them (400), nothing reaches the stream
+        before = sum(len(s) for s in stream.shards)
+        schema = api.methods[single]["models"].get("application/json", {})
+        props = schema.get("properties", {})
+        base = spec.record(next_i(), when_on(TODAY, rnd), rnd)
+        bad_bodies = []
+        for req in schema.get("required", [])[:1]:
+            bad_bodies.append((f"missing {req}", {k: v for k, v in base.items() if k != req}))
+        for name, p in props.items():
+            if "enum" in p:
+                bad_bodies.append((f"{name} not in enum", dict(base, **{name: "e2e_not_allowed"})))
+                break
+        for name, p in props.items():
+            if "pattern" in p:
+                bad_bodies.append((f"{name} does not match pattern", dict(base, **{name: "yesterday"})))
+                break
+        for name, p in props.items():
+            if "minimum" in p:
+                bad_bodies.append((f"{name} below minimum", dict(base, **{name: p["minimum"] - 1})))
+                break
+        for why, body in bad_bodies:
+            post(single, body, expect_ok=False)
+            model.api_rejects.append((ds, single[1], why))
+        bschema = api.methods[batch]["models"].get("application/json", {})
+        if bschema.get("additionalProperties") is False:
+            post(batch, {"records": [base], "e2e_extra": 1}, expect_ok=False)
+            model.api_rejects.append((ds, batch[1], "additional property"))
+        if (bschema.get("properties", {}).get("records") or {}).get("minItems"):
+            post(batch, {"records": []}, expect_ok=False)
+            model.api_rejects.append((ds, batch[1], "empty records"))
+        if bad_bodies:
+            post(batch, {"records": [base, bad_bodies[0][1]]}, expect_ok=False)
+            model.api_rejects.append((ds, batch[1], "one bad record in a batch"))
+        check(f"api: {ds} rejected bodies never reach the stream", sum(len(s) for s in stream.shards) == before,
+              "stream grew")
+
+        # 6. envelopes put straight onto the stream (valid, late, DMS) and invalid ones
+        puts = []
+        for k in range(4):
+            rec = spec.record(next_i(), when_on(days[k % 3], rnd), rnd)
+            ra = services.now_ms()
+            puts.append(json.dumps({"dataset": ds, "received_at": ra, "data": rec}).encode())
+            model.accept(ds, rec, received(ra), via="stream")
+        for k in range(2):  # late: 10 days old
+            rec = spec.record(next_i(), when_on(TODAY - dtm.timedelta(days=10), rnd), rnd)
+            ra = services.now_ms()
+            puts.append(json.dumps({"dataset": ds, "received_at": ra, "data": rec}).encode())
+            model.accept(ds, rec, received(ra), via="stream-late")
+        # DMS: inserts, updates, a delete
+        dms = []
+        for k in range(3):
+            t = when_on(days[1], rnd)
+            rec = spec.record(next_i(), t, rnd)
+            dms.append(("insert", rec, t))
+        for op, idx, minutes in (("update", 0, 10), ("update", 1, 20), ("delete", 2, 30)):
+            rec0, t0 = dms[idx][1], dms[idx][2]
+            t = t0 + dtm.timedelta(minutes=minutes)
+            rec = dict(spec.record(0, t, rnd), **{k: rec0[k] for k in spec.key}) if op == "update" else dict(rec0, **{spec.event: rfc3339(t)})
+            dms.append((op, rec, t))
+        for n, (op, rec, t) in enumerate(dms):
+            commit = t + dtm.timedelta(seconds=1)
+            md = {"timestamp": commit.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "record-type": "data", "operation": op,
+                  "partition-key-type": "primary-key", "schema-name": "public", "table-name": ds, "transaction-id": 1000 + n}
+            puts.append(json.dumps({"data": rec, "metadata": md}).encode())
+            model.accept(ds, rec, commit, deleted=(op == "delete"), via=f"dms-{op}")
+        model.stream_valid[ds] += len(puts)
+        # invalid for the validator, one reason each
+        bad = []
+        good = spec.record(next_i(), when_on(TODAY, rnd), rnd)
+
+        def env(data, **extra):
+            return json.dumps(dict({"dataset": ds, "received_at": services.now_ms(), "data": data}, **extra)).encode()
+        big = next((c for c in spec.columns if c["type"] == "bigint" and c["name"] not in spec.key), None)
+        if big:
+            bad.append((env(dict(good, **{big["name"]: "12"})), "wrong_type"))
+        al = next((c for c in spec.columns if c.get("allowed")), None)
+        if al:
+            bad.append((env(dict(good, **{al["name"]: al["allowed"][0].upper()})), "not_allowed"))
+        mn = next((c for c in spec.columns if "min" in c and c["type"] in ("bigint", "double")), None)
+        if mn:
+            bad.append((env(dict(good, **{mn["name"]: (mn["min"] - 1) if mn["type"] == "bigint" else mn["min"] - 0.5})), "out_of_range"))
+        req = next((c for c in spec.columns if c.get("required") and c["name"] not in spec.key and c["name"] != spec.event), None)
+        if req:
+            bad.append((env({k: v for k, v in good.items() if k != req["name"]}), "missing_field"))
+        bad.append((env(dict(good, **{spec.event: "not-a-time"})), "bad_event_time"))
+        bad.append((env(dict(good, **{spec.event: rfc3339(NOW + dtm.timedelta(days=2))})), "future_event_time"))
+        bad.append((json.dumps({"dataset": ds, "received_at": services.now_ms()}).encode(), "missing_data"))
+        bad.append((json.dumps({"control": {}, "metadata": {"record-type": "control", "operation": "create-table",
+                                                            "schema-name": "public", "table-name": ds,
+                                                            "timestamp": NOW.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}}).encode(),
+                    "dms_control_record"))
+        for data, reason in bad:
+            model.validator_rejects.append((ds, data, reason))
+        puts += [b for b, _ in bad]
+        RND.shuffle(puts)
+        for i in range(0, len(puts), 10):
+            chunk = puts[i:i + 10]
+            status, resp = stream.api("PutRecords", {"StreamName": stream.name, "Records": [
+                {"PartitionKey": f"producer-{ds}-{i + k}", "Data": base64.b64encode(b).decode()} for k, b in enumerate(chunk)]},
+                f"producer {ds} {i}")
+            check(f"stream: producer PutRecords for {ds}", status == 200 and resp["FailedRecordCount"] == 0, str(resp)[:200])
+            st["stream_put"] += len(chunk)
+
+        # 7. landing files: JSON lines and CSV with a header
+        job = jobs_by_dataset[ds]
+        landing = job["args"]["--landing_path"].split(",")[0]
+        lroot = os.path.join(s3_root, *landing[len("s3://"):].rstrip("/").split("/"))
+        os.makedirs(lroot, exist_ok=True)
+        lines = []
+        for k in range(4):
+            rec = spec.record(next_i(), when_on(days[k % 3], rnd), rnd)
+            lines.append(json.dumps(rec))
+            model.accept(ds, rec, None, via="landing-json")
+        qbase = spec.record(next_i(), when_on(TODAY, rnd), rnd)
+        keyname = spec.key[0]
+
+        def qrec(tag, **changes):
+            r = dict(qbase, **{keyname: f"{ds}-quarantine-{tag}"} if spec.col[keyname]["type"] == "string" else {})
+            r.update(changes)
+            return r
+        inv = []
+        num = next((c for c in spec.columns if c["type"] in ("bigint", "double") and c["name"] not in spec.key), None)
+        if num:
+            inv.append((qrec("type", **{num["name"]: "abc"}), {f"type_mismatch({num['name']})"}))
+        if al:
+            inv.append((qrec("allowed", **{al["name"]: "e2e_bogus"}), {f"not_allowed({al['name']})"}))
+        if mn:
+            inv.append((qrec("min", **{mn["name"]: mn["min"] - 1}), {f"below_min({mn['name']})"}))
+        if req:
+            r = qrec("required")
+            r.pop(req["name"])
+            inv.append((r, {f"missing_required({req['name']})"}))
+        for r, codes in inv:
+            lines.append(json.dumps(r))
+            model.quarantine[ds].append(({keyname: r[keyname]}, codes))
+        lines.append('{"broken json line ' + ds)
+        model.quarantine[ds].append(({"_raw|_corrupt_record": '{"broken json line ' + ds}, {"malformed_record"}))
+        with open(os.path.join(lroot, "e2e-batch-1.jsonl"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        st["landing"] += len(lines)
+        model.landing_rows[ds] += len(lines)
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow([c["name"] for c in spec.columns])
+        for k in range(4):
+            rec = spec.record(next_i(), when_on(days[k % 3], rnd), rnd)
+            rec[spec.event] = ts_key(rec[spec.event])[:19]  # database export form: space, no offset = UTC
+            row = dict(rec)
+            if k == 0 and al and row[al["name"]]:
+                row[al["name"]] = "  " + row[al["name"]].upper() + " "  # normalized by the job
+            w.writerow(["" if row[c["name"]] is None else row[c["name"]] for c in spec.columns])
+            model.accept(ds, row, None, via="landing-csv")
+        csv_bad = []
+        if req:
+            r = qrec("csv-required", **{req["name"]: ""})
+            csv_bad.append((r, {f"missing_required({req['name']})"}))
+        if num:
+            csv_bad.append((qrec("csv-type", **{num["name"]: "12x"}), {f"type_mismatch({num['name']})"}))
+        for r, codes in csv_bad:
+            w.writerow(["" if r.get(c["name"]) is None else r[c["name"]] for c in spec.columns])
+            model.quarantine[ds].append(({keyname: r[keyname]}, codes))
+        with open(os.path.join(lroot, "e2e-export-1.csv"), "w") as f:
+            f.write(buf.getvalue())
+        st["landing"] += 4 + len(csv_bad)
+        model.landing_rows[ds] += 4 + len(csv_bad)
+
+    # stream-level invalid records that belong to no dataset
+    for data, reason in ((b"{not json", "not_json"),
+                         (json.dumps({"dataset": "e2e_undeclared", "received_at": services.now_ms(), "data": {}}).encode(),
+                          "unknown_dataset")):
+        model.validator_rejects.append((None, data, reason))
+        stream.api("PutRecord", {"StreamName": stream.name, "PartitionKey": reason, "Data": base64.b64encode(data).decode()},
+                   f"producer {reason}")
+    return summary
+
+
+# ---- Glue ----------------------------------------------------------------------
+
+class Glue:
+    def __init__(self, asm, run_dir, s3_root):
+        self.asm, self.run_dir, self.s3_root = asm, run_dir, s3_root
+        self.jobs = {}
+        for stack, lid, r in asm.resources("AWS::Glue::Job"):
+            p = asm.props(stack, lid)
+            args = {k: str(v) for k, v in (p.get("DefaultArguments") or {}).items()}
+            if p["Command"]["Name"] != "glueetl":
+                raise services.EmulationError(f"{lid}: Glue command {p['Command']['Name']} is not emulated")
+            self.jobs[p["Name"]] = {"lid": lid, "stack": stack, "name": p["Name"], "args": args,
+                                    "script": asm.asset_for_s3(p["Command"]["ScriptLocation"]),
+                                    "py_files": [asm.asset_for_s3(x) for x in args.get("--extra-py-files", "").split(",") if x]}
+        self.by_lid = {(j["stack"], j["lid"]): n for n, j in self.jobs.items()}
+        self.spark = None
+        self.modules = {}
+        self.runs = []
+
+    def start_spark(self):
+        from pyspark.sql import SparkSession
+        jar = os.environ["E2E_FS_JAR"]
+        self.spark = (SparkSession.builder.master("local[2]").appName("e2e-local-lake")
+                      .config("spark.jars", jar)
+                      .config("spark.hadoop.fs.s3.impl", "e2e.LocalS3FileSystem")
+                      .config("spark.hadoop.fs.s3a.impl", "e2e.LocalS3FileSystem")
+                      .config("spark.hadoop.fs.s3.local.root", self.s3_root)
+                      .config("spark.ui.enabled", "false")
+                      .config("spark.ui.showConsoleProgress", "false")
+                      .config("spark.sql.shuffle.partitions", "4")
+                      .config("spark.default.parallelism", "2")
+                      .config("spark.driver.memory", "1g")
+                      .config("spark.sql.session.timeZone", "UTC")
+                      .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC -XX:+UseSerialGC")
+                      .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
+                      .config("spark.python.worker.reuse", "true")
+                      .getOrCreate())
+        self.spark.sparkContext.setLogLevel("ERROR")
+        added = set()
+        for j in self.jobs.values():
+            for z in j["py_files"]:
+                if z not in added:
+                    added.add(z)
+                    self.spark.sparkContext.addPyFile(z)
+                    sys.path.insert(0, z)
+
+    def module(self, script):
+        if script not in self.modules:
+            from pyspark import cloudpickle
+            name = "gluejob_" + hashlib.sha1(script.encode()).hexdigest()[:10]
+            spec = importlib.util.spec_from_file_location(name, script)
+            mod = importlib.util.module_from_spec(spec)
+            sys.modules[name] = mod
+            spec.loader.exec_module(mod)
+            cloudpickle.register_pickle_by_value(mod)
+            self.modules[script] = mod
+        return self.modules[script]
+
+    def run_job(self, name, log):
+        import awsglue.context as gctx
+        job = self.jobs[name]
+        argv = [job["script"], "--JOB_NAME", name]
+        for k, v in job["args"].items():
+            argv += [k, v]
+        gctx.ARGV = argv
+        out = io.StringIO()
+        t = time.time()
+        state, error = "SUCCEEDED", None
+        old_argv = sys.argv
+        sys.argv = argv
+        try:
+            with contextlib.redirect_stdout(out):
+                self.module(job["script"]).main(argv)
+        except Exception as exc:  # the job run FAILED
+            state, error = "FAILED", f"{type(exc).__name__}: {exc}"
+            log.write(traceback.format_exc())
+        finally:
+            sys.argv = old_argv
+        text = out.getvalue()
+        log.write(f"==== {name} {state} ({time.time() - t:.1f}s)\n{text}\n")
+        if error:
+            log.write(error + "\n")
+        run = {"job": name, "state": state, "error": error, "output": text, "seconds": time.time() - t}
+        self.runs.append(run)
+        stage(f"glue job {name}: {state} ({run['seconds']:.1f}s)" + (f" {error.splitlines()[0][:160]}" if error else ""))
+        return run
+
+    def workflow(self, log):
+        """Run the workflow's jobs in the order of its AWS::Glue::Trigger resources."""
+        triggers = []
+        for stack, lid, r in self.asm.resources("AWS::Glue::Trigger"):
+            p = r["Properties"]
+            actions = [self.by_lid[(stack, self.asm.ref_target(stack, a["JobName"]))] for a in p.get("Actions", [])
+                       if "JobName" in a]
+            conds = []
+            for c in (p.get("Predicate") or {}).get("Conditions", []):
+                if "JobName" not in c:
+                    raise services.EmulationError(f"{lid}: trigger condition {c} is not emulated (jobs only)")
+                conds.append((self.by_lid[(stack, self.asm.ref_target(stack, c["JobName"]))], c.get("State", "SUCCEEDED")))
+            triggers.append({"lid": lid, "type": p["Type"], "actions": actions, "conds": conds,
+                             "logical": (p.get("Predicate") or {}).get("Logical", "AND")})
+        states = {}
+        fired = set()
+        order = []
+        progress = True
+        while progress:
+            progress = False
+            for t in triggers:
+                if t["lid"] in fired:
+                    continue
+                if t["type"] == "CONDITIONAL":
+                    met = [states.get(j) == s for j, s in t["conds"]]
+                    if not t["conds"] or not (all(met) if t["logical"] == "AND" else any(met)):
+                        continue
+                fired.add(t["lid"])
+                progress = True
+                for j in t["actions"]:
+                    states[j] = self.run_job(j, log)["state"]
+                    order.append(j)
+        return states, order
+
+
+# ---- Athena (DuckDB over the lake's files) -----------------------------------------
+
+HIVE_TO_DUCK = {"string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "double": "DOUBLE", "boolean": "BOOLEAN",
+                "timestamp": "TIMESTAMP", "date": "DATE", "float": "FLOAT", "smallint": "SMALLINT", "tinyint": "TINYINT"}
+
+
+def duck_type(t):
+    if t in HIVE_TO_DUCK:
+        return HIVE_TO_DUCK[t]
+    if t.startswith(("struct<", "array<", "map<", "decimal")):
+        return "VARCHAR"
+    raise services.EmulationError(f"Glue column type {t} is not mapped to DuckDB")
+
+
+def catalog_tables(asm):
+    """[(database, table name, TableInput)] of every AWS::Glue::Table."""
+    out = []
+    for stack, lid, r in asm.resources("AWS::Glue::Table"):
+        p = asm.props(stack, lid)
+        out.append((p["DatabaseName"], p["TableInput"]["Name"], p["TableInput"]))
+    return out
+
+
+def s3_local(s3_root, uri):
+    m = re.match(r"^s3a?://([^/]+)/?(.*)$", uri)
+    return os.path.join(s3_root, m.group(1), m.group(2))
+
+
+def duck_connect(tables, rows_for=None, s3_root=None):
+    """A DuckDB database with one schema per Glue database. rows_for(db, name, ti) -> rows (model) or None (files)."""
+    import duckdb
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    for db in sorted({t[0] for t in tables}):
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{db}"')
+    for db, name, ti in tables:
+        sd = ti["StorageDescriptor"]
+        cols = [(c["Name"], duck_type(c["Type"])) for c in sd["Columns"]]
+        parts = [(c["Name"], duck_type(c["Type"])) for c in ti.get("PartitionKeys", [])]
+        allc = cols + parts
+        ddl = ", ".join(f'"{n}" {t}' for n, t in allc)
+        fq = f'"{db}"."{name}"'
+        if rows_for is not None:
+            con.execute(f"CREATE TABLE {fq} ({ddl})")
+            rows = rows_for(db, name, ti)
+            if rows:
+                con.executemany(f"INSERT INTO {fq} VALUES ({', '.join('?' for _ in allc)})",
+                                [[r.get(n) for n, _ in allc] for r in rows])
+            continue
+        loc = s3_local(s3_root, sd["Location"])
+        serde = sd.get("SerdeInfo", {}).get("SerializationLibrary", "")
+        pattern = os.path.join(loc, *(["*=*"] * len(parts)), "*")
+        import glob as _g
+        files = [f for f in _g.glob(pattern) if not os.path.basename(f).startswith(("_", "."))]
+        if not files:
+            con.execute(f"CREATE TABLE {fq} ({ddl})")
+            continue
+        flist = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+        hive_types = "{" + ", ".join(f"'{n}': '{t}'" for n, t in parts) + "}"
+        sel = ", ".join(f'CAST("{n}" AS {t}) AS "{n}"' for n, t in allc)
+        if "parquet" in serde.lower():
+            src = f"read_parquet({flist}, hive_partitioning=true, hive_types={hive_types}, union_by_name=true)"
+        elif "json" in serde.lower():
+            colspec = "{" + ", ".join(f"'{n}': 'JSON'" if t == "VARCHAR" else f"'{n}': '{t}'" for n, t in cols) + "}"
+            src = (f"read_json({flist}, format='newline_delimited', columns={colspec}, hive_partitioning=true, "
+                   f"hive_types={hive_types}, compression='{'gzip' if sd.get('Compressed') or files[0].endswith('.gz') else 'none'}')")
+            sel = ", ".join((f'CASE WHEN json_type("{n}") = \'VARCHAR\' THEN "{n}"->>\'$\' ELSE CAST("{n}" AS VARCHAR) END AS "{n}"'
+                             if t == "VARCHAR" and (n, t) in cols else f'CAST("{n}" AS {t}) AS "{n}"') for n, t in allc)
+        else:
+            raise services.EmulationError(f"table {db}.{name}: SerDe {serde} is not emulated")
+        con.execute(f"CREATE VIEW {fq} AS SELECT {sel} FROM {src}")
+    return con
+
+
+def transpile(sql):
+    import sqlglot
+    return sqlglot.transpile(sql, read="athena", write="duckdb")[0]
+
+
+def run_query(con, database, sql):
+    con.execute(f"SET search_path = '{database}'")
+    cur = con.execute(sql)
+    cols = [d[0] for d in cur.description]
+    return cols, cur.fetchall()
+
+
+# ---- main ----------------------------------------------------------------------
+
+def norm_cell(v):
+    if isinstance(v, float):
+        return round(v, 6)
+    if isinstance(v, (dtm.datetime,)):
+        return ts_key(v)
+    if isinstance(v, dtm.date):
+        return v.isoformat()
+    return v
+
+
+def read_gz_lines(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return [l for l in data.decode().split("\n") if l.strip()]
+
+
+def walk_files(root):
+    out = []
+    for d, _, names in os.walk(root):
+        for n in names:
+            out.append(os.path.join(d, n))
+    return sorted(out)
+
+
+def main():
+    assembly_dir = sys.argv[1]
+    cache = os.environ["E2E_CACHE"]
+    run_dir = os.path.join(cache, "run")
+    shutil.rmtree(run_dir, ignore_errors=True)
+    s3_root = os.path.join(run_dir, "s3")
+    os.makedirs(s3_root)
+    os.environ["E2E_S3_ROOT"] = s3_root
+    os.environ["E2E_RUN_DIR"] = run_dir
+    log = open(os.path.join(run_dir, "jobs.log"), "w")
+    stage(f"assembly {assembly_dir}")
+    asm = Assembly(assembly_dir)
+
+    # --- wiring from the assembly
+    glue = Glue(asm, run_dir, s3_root)
+    specs, jobs_by_dataset = {}, {}
+    for j in glue.jobs.values():
+        if "--dataset_spec" in j["args"]:
+            s = Spec(json.loads(j["args"]["--dataset_spec"]))
+            specs[s.name] = s
+            jobs_by_dataset[s.name] = j
+    check("assembly: datasets declared by raw->processed jobs", specs, "no --dataset_spec on any Glue job")
+    catalog = {}
+    for db, name, ti in catalog_tables(asm):
+        catalog.setdefault(db, {})[name] = ti
+    with open(os.path.join(run_dir, "catalog.json"), "w") as f:
+        json.dump(catalog, f)
+
+    (sstack, slid, _), = asm.resources("AWS::Kinesis::Stream")
+    sp = asm.props(sstack, slid)
+    shard_count = sp.get("ShardCount")
+    if (sp.get("StreamModeDetails") or {}).get("StreamMode") == "ON_DEMAND" or shard_count is None:
+        raise services.EmulationError("on-demand streams are not emulated (no ShardCount)")
+    stream = services.Stream(asm.physical_id(sstack, slid), asm.arn(sstack, slid), int(shard_count))
+
+    lambdas = {}
+    runtimes = []
+    vbin = os.path.join(cache, "validator", "bootstrap")
+    for stack, lid, r in asm.resources("AWS::Lambda::Function"):
+        p = r["Properties"]
+        key = asm.resolve(stack, (p.get("Code") or {}).get("S3Key"))
+        if not key or key not in asm.assets or not os.path.isdir(asm.assets[key]) or \
+                not os.path.exists(os.path.join(asm.assets[key], "datasets.json")):
+            continue
+        asset_dir = asm.assets[key]
+        shutil.copy(os.path.join(asset_dir, "datasets.json"), os.path.join(os.path.dirname(vbin), "datasets.json"))
+        env = asm.resolve(stack, (p.get("Environment") or {}).get("Variables") or {})
+        arn = asm.arn(stack, lid)
+        rt = services.LambdaRuntime(vbin, {k: str(v) for k, v in env.items()}, arn)
+        lambdas[arn] = rt
+        runtimes.append(rt)
+        validator_datasets = json.load(open(os.path.join(asset_dir, "datasets.json")))
+        check("assembly: validator datasets.json declares the same datasets as the Glue jobs",
+              sorted(d["name"] for d in validator_datasets) == sorted(specs), f"{[d['name'] for d in validator_datasets]} vs {sorted(specs)}")
+    vtl = services.Vtl(os.environ["E2E_VTL_CP"], os.path.join(os.environ.get("JAVA_HOME", "/usr"), "bin", "java"))
+    api = services.Api(asm, stream, vtl)
+    (fstack, flid, _), = asm.resources("AWS::KinesisFirehose::DeliveryStream")
+    firehose = services.Firehose(asm, fstack, flid, s3_root, lambdas)
+    check("firehose: reads the stream of the assembly", firehose.source_arn == stream.arn,
+          f"{firehose.source_arn} vs {stream.arn}")
+
+    model = Model(specs)
+    try:
+        # --- 1. ingestion
+        stage("API Gateway + Kinesis: sending the scenario")
+        summary = build_scenario(specs, api, stream, s3_root, jobs_by_dataset, model)
+        # partition keys: distinct within a batch request, different across requests
+        api_keys = [(label, keys) for label, keys in stream.keys_by_request if not label.startswith("producer")]
+        dup_in_batch = [(l, k) for l, k in api_keys if len(set(k)) != len(k)]
+        check("stream: partition keys are distinct within each API batch", not dup_in_batch,
+              f"{len(dup_in_batch)} requests with repeated keys, e.g. {dup_in_batch[:1]}")
+        seen, shared = {}, []
+        for label, keys in api_keys:
+            for k in set(keys):
+                if k in seen and seen[k] != label:
+                    shared.append(k)
+                seen.setdefault(k, label)
+        check("stream: partition keys differ across API requests", not shared,
+              f"{len(set(shared))} keys reused by different requests, e.g. {sorted(set(shared))[:3]} "
+              f"(a template that renders a constant key puts every record on one shard)")
+        per_shard = [len(s) for s in stream.shards]
+        stage(f"stream: {sum(per_shard)} records on {stream.shard_count} shards {per_shard}")
+
+        # --- 2. Firehose -> validator -> raw zone
+        stage("Firehose: Lambda processor (validator) and S3 delivery")
+        records = stream.read_all()
+        firehose.deliver(records)
+        fs = firehose.stats
+        check("firehose: records in = Ok + ProcessingFailed + Dropped (+ partitioning-failed)",
+              fs["read"] == fs["Ok"] + fs["ProcessingFailed"] + fs["Dropped"] + fs["partitioning-failed"], str(fs))
+        expected_ok = sum(s["api_ok"] for s in summary.values()) + sum(model.stream_valid.values())
+        check("firehose: Ok records = valid records sent", fs["Ok"] == expected_ok, f"Ok {fs['Ok']}, expected {expected_ok}")
+        check("firehose: ProcessingFailed = invalid records sent", fs["ProcessingFailed"] == len(model.validator_rejects),
+              f"{fs['ProcessingFailed']} vs {len(model.validator_rejects)}")
+        check("firehose: nothing Dropped", fs["Dropped"] == 0, str(fs))
+        # the validator's reasons
+        reasons = {}
+        for line in sum((rt.logs for rt in runtimes), []):
+            try:
+                j = json.loads(line)
+            except ValueError:
+                continue
+            if j.get("msg") == "record rejected":
+                reasons[j.get("record_id")] = j.get("reason")
+        by_data = {}
+        for rid, rec in firehose.record_ids.items():
+            if rid in reasons:
+                by_data[rec["data"]] = reasons[rid]
+        wrong = [(r, by_data.get(d)) for _, d, r in model.validator_rejects if by_data.get(d) != r]
+        check("validator: every invalid record rejected with its expected reason", not wrong,
+              f"expected vs logged: {wrong[:4]}")
+        # the raw zone
+        raw_bucket = firehose.bucket
+        err_files = [f for f in walk_files(os.path.join(s3_root, raw_bucket)) if "/errors/" in f]
+        err_recs = [json.loads(l) for f in err_files for l in read_gz_lines(f)]
+        err_data = sorted(base64.b64decode(e["rawData"]) for e in err_recs)
+        check("raw: every rejected record is under the error prefix, once",
+              err_data == sorted(d for _, d, _ in model.validator_rejects), f"{len(err_data)} error records")
+        fields = {"attemptsMade", "arrivalTimestamp", "errorCode", "errorMessage", "attemptEndingTimestamp", "rawData", "lambdaArn"}
+        check("raw: error records have Firehose's error-output fields", all(fields <= set(e) for e in err_recs), "")
+        raw_counts = {}
+        for ds, spec in specs.items():
+            raw_path = jobs_by_dataset[ds]["args"]["--raw_path"]
+            files = walk_files(s3_local(s3_root, raw_path))
+            lines = [(f, l) for f in files for l in read_gz_lines(f)]
+            raw_counts[ds] = len(lines)
+            want = summary[ds]["api_ok"] + model.stream_valid[ds]
+            check(f"raw: {ds} Firehose prefix holds every valid record", len(lines) == want, f"{len(lines)} vs {want} under {raw_path}")
+            bad_dt = []
+            for f, l in lines:
+                j = json.loads(l)
+                m = re.search(r"/dt=(\d{4}-\d{2}-\d{2})/", f)
+                if not m or m.group(1) != spec.event_dt(j["data"]):
+                    bad_dt.append(f)
+            check(f"raw: {ds} records are in the dt= folder of their event time", not bad_dt, f"{bad_dt[:2]}")
+        for rt in runtimes:
+            rt.close()
+        runtimes = []
+
+        # --- 3. Glue workflow
+        stage("Glue: starting Spark (local[2])")
+        glue.start_spark()
+        states, order = glue.workflow(log)
+        check("glue: every job of the workflow ran and SUCCEEDED", set(order) == set(glue.jobs) and
+              all(s == "SUCCEEDED" for s in states.values()),
+              "; ".join(f"{j}: {s}" for j, s in states.items() if s != "SUCCEEDED") + (f" never ran: {sorted(set(glue.jobs) - set(order))}" if set(order) != set(glue.jobs) else ""))
+        runs1 = {r["job"]: r for r in glue.runs}
+        verify_lake(asm, glue, specs, jobs_by_dataset, model, s3_root, runs1, raw_counts)
+        first = snapshot(asm, s3_root, glue)
+
+        # --- 4. a second run with no new input changes nothing
+        stage("Glue: second workflow run, no new input")
+        glue.runs = []
+        states2, _ = glue.workflow(log)
+        second = snapshot(asm, s3_root, glue)
+        changed = sorted(k for k in set(first) | set(second) if first.get(k) != second.get(k))
+        check("idempotence: a rerun with no new input changes no file and no row", not changed, f"changed: {changed[:5]}")
+
+        # --- 5. a deliberately bad batch: the quality job reports the failing rules
+        quality_bad_batch(asm, glue, specs, jobs_by_dataset, model, s3_root, log, second)
+    finally:
+        for rt in runtimes:
+            rt.close()
+        vtl.close()
+        log.close()
+
+    say(f"API: {len(api.requests)} requests ({sum(1 for r in api.requests if r.get('status') == 200)} x 200, "
+        f"{sum(1 for r in api.requests if r.get('status') == 400)} x 400), {vtl.rendered} templates rendered by Velocity")
+    say(f"stream: {sum(len(s) for s in stream.shards)} records on {stream.shard_count} shard(s)")
+    say(f"firehose: read {fs['read']}, Ok {fs['Ok']}, ProcessingFailed {fs['ProcessingFailed']}, Dropped {fs['Dropped']}, "
+        f"{fs['invocations']} Lambda invocation(s), {fs['objects']} S3 objects")
+    rej = {}
+    for _, _, r in model.validator_rejects:
+        rej[r] = rej.get(r, 0) + 1
+    say("validator rejections: " + ", ".join(f"{k} {v}" for k, v in sorted(rej.items())))
+    say(f"API model rejections (400): {len(model.api_rejects)} (" + ", ".join(sorted({why for _, _, why in model.api_rejects})) + ")")
+    print()
+    print("==== local lake report ====")
+    for line in REPORT:
+        print(line)
+    failed = [c for c in CHECKS if not c[1]]
+    if failed:
+        print("\nfailed checks:")
+        for name, _, detail in failed:
+            print(f"  - {name}: {detail}")
+    print(f"wall time {time.time() - T0:.0f}s; job log {os.path.join(run_dir, 'jobs.log')}")
+    print(f"e2e: {len(CHECKS) - len(failed)} checks passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def job_counts(run, ds):
+    m = re.search(r"raw_to_processed " + re.escape(ds) + r": (\{.*\"read\".*\})", run["output"])
+    return json.loads(m.group(1)) if m else None
+
+
+def verify_lake(asm, glue, specs, jobs_by_dataset, model, s3_root, runs, raw_counts):
+    import duckdb
+    tables = catalog_tables(asm)
+    actual = duck_connect(tables, s3_root=s3_root)
+    lookback = {}
+    cur_job = next((j for j in glue.jobs.values() if "--curated_root" in j["args"]), None)
+    for ds, spec in specs.items():
+        job = jobs_by_dataset[ds]
+        proc_path = job["args"]["--processed_path"]
+        files = glob_parquet(s3_local(s3_root, proc_path))
+        want = model.processed_rows(ds)
+        cols = [c["name"] for c in spec.columns] + ["_deleted", "dt"]
+        if files:
+            rows = duckdb.sql(f"SELECT * FROM read_parquet({files!r}, hive_partitioning=true, hive_types={{'dt': VARCHAR}})").fetchall()
+            names = duckdb.sql(f"SELECT * FROM read_parquet({files!r}, hive_partitioning=true, hive_types={{'dt': VARCHAR}}) LIMIT 0").columns
+            got = [dict(zip(names, r)) for r in rows]
+        else:
+            got = []
+        key = lambda r: tuple(str(r[k]) for k in spec.key)
+        got_keys = [key(r) for r in got]
+        dups = sorted({k for k in got_keys if got_keys.count(k) > 1})
+        check(f"processed: {ds} has one row per key", not dups, f"duplicated keys {dups[:3]}")
+        gm = {key(r): {c: norm_cell(r.get(c)) for c in cols} for r in got}
+        wm = {key(r): {c: norm_cell(r.get(c)) for c in cols} for r in want}
+        missing = sorted(set(wm) - set(gm))
+        extra = sorted(set(gm) - set(wm))
+        diff = [(k, {c: (gm[k][c], wm[k][c]) for c in cols if gm[k][c] != wm[k][c]}) for k in sorted(set(gm) & set(wm))
+                if gm[k] != wm[k]]
+        check(f"processed: {ds} holds exactly the latest version of every key (deletes marked _deleted)",
+              not missing and not extra and not diff,
+              f"missing {missing[:3]}, unexpected {extra[:3]}, different (got, want) {diff[:2]}")
+        # quarantine
+        qpath = job["args"]["--quarantine_path"]
+        qlines = [json.loads(l) for f in walk_files(s3_local(s3_root, qpath)) if not os.path.basename(f).startswith(("_", "."))
+                  for l in read_gz_lines(f)]
+        problems = []
+        for match, codes in model.quarantine[ds]:
+            hits = [q for q in qlines if all(any(str(q.get(a)) == str(v) for a in k.split("|")) for k, v in match.items())]
+            if len(hits) != 1:
+                problems.append(f"{match}: found {len(hits)} times")
+                continue
+            got_codes = set()
+            for part in str(hits[0].get("_quarantine_reason", "")).split("; "):
+                m = re.match(r"^([a-z_]+)(\(([^)]*)\))?:", part)
+                if m:
+                    got_codes.add(m.group(1) + (f"({m.group(3)})" if m.group(3) else ""))
+            if got_codes != codes:
+                problems.append(f"{match}: reasons {sorted(got_codes)}, expected {sorted(codes)}")
+        check(f"quarantine: {ds} holds every invalid landing record with its reason", not problems and
+              len(qlines) == len(model.quarantine[ds]), f"{len(qlines)} lines vs {len(model.quarantine[ds])}; {problems[:3]}")
+        # records in = records out
+        counts = job_counts(runs.get(job["name"], {"output": ""}), ds)
+        n_in = raw_counts[ds] + model.landing_rows[ds]
+        if counts is not None:
+            check(f"glue: {ds} records in = valid + quarantined ({n_in} read)",
+                  counts["read"] == n_in and counts["valid"] + counts["quarantined"] == n_in
+                  and counts["quarantined"] == len(model.quarantine[ds]) and counts["valid"] == len(model.versions[ds]),
+                  f"job counts {counts}; expected read {n_in}, valid {len(model.versions[ds])}, quarantined {len(model.quarantine[ds])}")
+        say(f"{ds}: raw {raw_counts[ds]} + landing {model.landing_rows[ds]} records -> processed {len(got)} rows "
+            f"({sum(1 for r in got if r.get('_deleted'))} deleted), quarantine {len(qlines)}"
+            + (f"; job counts {json.dumps(counts, sort_keys=True)}" if counts else ""))
+    # quality on good data: what the job reports = what the rules say about the model's rows
+    for name, run in runs.items():
+        args = glue.jobs[name]["args"]
+        if "--ruleset" in args:
+            ds = args.get("--dataset_name")
+            rules = rule_texts(args["--ruleset"])
+            failed = failed_rules_in(run, rules)
+            want = model_dq_failures(model, ds, args, [])
+            check(f"quality: {name} reports the rule outcomes the model expects", sorted(failed) == sorted(want),
+                  f"reported failed {failed}, expected failed {want}; state {run['state']}")
+            check(f"quality: {ds} good data passes every declared rule", not want and run["state"] == "SUCCEEDED",
+                  f"rules that fail on valid data: {want}; job state {run['state']}")
+    # curated
+    if cur_job is None:
+        check("curated: a processed->curated job exists", False, "no job with --curated_root")
+        return
+    lb = int(cur_job["args"].get("--lookback_days", "3"))
+    start = (TODAY - dtm.timedelta(days=lb)).isoformat()
+    want_tables = curated_model(specs, model, json.loads(cur_job["args"].get("--joins", "[]")), start)
+    curated_root = cur_job["args"]["--curated_root"]
+    for table, (cols, rows) in want_tables.items():
+        files = glob_parquet(s3_local(s3_root, curated_root + table + "/"))
+        got = []
+        if files:
+            rel = duckdb.sql(f"SELECT * FROM read_parquet({files!r}, hive_partitioning=true, hive_types={{'dt': VARCHAR}})")
+            got = [dict(zip(rel.columns, r)) for r in rel.fetchall()]
+        g = sorted(tuple(norm_cell(r.get(c)) for c in cols) for r in got)
+        w = sorted(tuple(norm_cell(r.get(c)) for c in cols) for r in rows)
+        check(f"curated: {table} equals the recomputation from the inputs (dt >= {start})", g == w,
+              f"{len(g)} rows vs {len(w)} expected; first difference: "
+              f"{next(((a, b) for a, b in zip(g, w) if a != b), (g[len(w):len(w)+1], w[len(g):len(g)+1]))}")
+        say(f"curated {table}: {len(got)} rows")
+    # named queries
+    model_tables = model_catalog(asm, specs, jobs_by_dataset, model, want_tables, curated_root)
+    expected = duck_connect(tables, rows_for=model_tables)
+    for stack, lid, r in asm.resources("AWS::Athena::NamedQuery"):
+        p = asm.props(stack, lid)
+        qname, db = p.get("Name", lid), p["Database"]
+        try:
+            sql = transpile(p["QueryString"])
+            cols, rows = run_query(actual, db, sql)
+            _, wrows = run_query(expected, db, sql)
+        except Exception as exc:
+            check(f"athena: '{qname}' runs", False, f"{type(exc).__name__}: {exc}")
+            continue
+        check(f"athena: '{qname}' runs", True)
+        # compare columns the model knows (a column that is NULL in every model row is not modelled)
+        known = [i for i in range(len(cols)) if any(wr[i] is not None for wr in wrows)]
+        g = [tuple(norm_cell(r[i]) for i in known) for r in rows]
+        w = [tuple(norm_cell(r[i]) for i in known) for r in wrows]
+        ordered = "order by" in p["QueryString"].lower()
+        same = (g == w) if ordered and not has_ties(p["QueryString"]) else (sorted(map(repr, g)) == sorted(map(repr, w)))
+        check(f"athena: '{qname}' returns the rows the model expects", same and len(wrows) > 0,
+              f"got {g[:4]} expected {w[:4]}")
+        say(f"query '{qname}': {len(rows)} rows: " + "; ".join(
+            ", ".join(f"{c}={norm_cell(v)}" for c, v in zip(cols, row)) for row in rows[:4]) + (" ..." if len(rows) > 4 else ""))
+
+
+def has_ties(sql):
+    return True  # sort both sides: ORDER BY on aggregates may tie
+
+
+def glob_parquet(root):
+    return [f for f in walk_files(root) if f.endswith(".parquet") and "/dt=" in f]
+
+
+def rule_texts(ruleset):
+    from awsgluedq.transforms import parse_ruleset
+    return [t for t, _ in parse_ruleset(ruleset)]
+
+
+def failed_rules_in(run, rules):
+    """Rules the job reported as failed, read from what it logged or raised."""
+    text = run["output"] + "\n" + (run["error"] or "")
+    failed = []
+    for rule in rules:
+        flat = " ".join(rule.split())
+        for line in text.splitlines():
+            if flat in " ".join(line.split()) and re.search(r"fail", line, re.I):
+                failed.append(rule)
+                break
+    return failed
+
+
+def dq_method(ds):
+    try:
+        with open(os.path.join(os.environ["E2E_RUN_DIR"], "dq_calls.jsonl")) as f:
+            calls = [json.loads(l) for l in f if l.strip()]
+    except FileNotFoundError:
+        calls = []
+    methods = [c["composite_method"] for c in calls if c.get("context") == ds]
+    return methods[-1] if methods else "COLUMN"
+
+
+def model_dq_failures(model, ds, args, extra_rows):
+    from awsgluedq.transforms import evaluate_rows
+    lb = int(args.get("--lookback_days", "3"))
+    start = (TODAY - dtm.timedelta(days=lb)).isoformat()
+    rows = [r for r in model.processed_rows(ds) if not r["_deleted"] and r["dt"] >= start] + list(extra_rows)
+    return [t for t, ok in evaluate_rows(args["--ruleset"], rows, row_mode=(dq_method(ds) == "ROW")) if not ok]
+
+
+def curated_model(specs, model, joins, start):
+    """{table: (columns, rows)} recomputed from the model's processed rows."""
+    out = {}
+    live = {ds: [r for r in model.processed_rows(ds) if not r["_deleted"] and r["dt"] >= start] for ds in specs}
+    for ds, spec in specs.items():
+        groups = {}
+        for r in live[ds]:
+            groups.setdefault((r["dt"],) + tuple(r[g] for g in spec.group_by), []).append(r)
+        cols = spec.group_by + ["record_count", "distinct_keys"]
+        for c in spec.numeric:
+            cols += [f"sum_{c}", f"min_{c}", f"max_{c}"]
+        rows = []
+        for k, rs in groups.items():
+            row = {"dt": k[0], **{g: v for g, v in zip(spec.group_by, k[1:])}, "record_count": len(rs),
+                   "distinct_keys": len({tuple(r[x] for x in spec.key) for r in rs})}
+            for c in spec.numeric:
+                vals = [r[c] for r in rs if r[c] is not None]
+                row[f"sum_{c}"] = sum(vals) if vals else None
+                row[f"min_{c}"] = min(vals) if vals else None
+                row[f"max_{c}"] = max(vals) if vals else None
+            rows.append(row)
+        out[f"{ds}_daily"] = (cols + ["dt"], rows)
+    for j in joins:
+        on = list(j["on"])
+        agg = {}
+        for ds in j["datasets"]:
+            spec = specs[ds]
+            for r in live[ds]:
+                k = (r["dt"],) + tuple(r[c] for c in on)
+                a = agg.setdefault(k, {})
+                a[f"{ds}_record_count"] = a.get(f"{ds}_record_count", 0) + 1
+                for c in spec.numeric:
+                    a[f"{ds}_sum_{c}"] = a.get(f"{ds}_sum_{c}", 0) + (r[c] or 0)
+        cols = on[:]
+        for ds in j["datasets"]:
+            cols += [f"{ds}_record_count"] + [f"{ds}_sum_{c}" for c in specs[ds].numeric]
+        rows = []
+        for k, a in agg.items():
+            row = {"dt": k[0], **dict(zip(on, k[1:]))}
+            for c in cols[len(on):]:
+                row[c] = a.get(c, 0)
+            rows.append(row)
+        out[j["name"]] = (cols + ["dt"], rows)
+    return out
+
+
+def model_catalog(asm, specs, jobs_by_dataset, model, curated_tables, curated_root):
+    """rows_for(db, table, TableInput) for the model's DuckDB: the tables by their S3 location."""
+    by_loc = {}
+    for ds in specs:
+        a = jobs_by_dataset[ds]["args"]
+        by_loc[a["--processed_path"].rstrip("/")] = lambda ds=ds: model.processed_rows(ds)
+        by_loc[a["--quarantine_path"].rstrip("/")] = lambda ds=ds: [
+            {"_quarantine_reason": "; ".join(f"{c}: x" for c in sorted(codes)), "dt": TODAY.isoformat()}
+            for _, codes in model.quarantine[ds]]
+    for table, (_, rows) in curated_tables.items():
+        by_loc[(curated_root + table).rstrip("/")] = lambda rows=rows: rows
+
+    def rows_for(db, name, ti):
+        f = by_loc.get(ti["StorageDescriptor"]["Location"].rstrip("/"))
+        return f() if f else []
+    return rows_for
+
+
+def snapshot(asm, s3_root, glue):
+    """Content of everything the jobs write: processed, quarantine, curated (rows per file set)."""
+    import duckdb
+    roots = set()
+    for j in glue.jobs.values():
+        for k in ("--processed_path", "--quarantine_path", "--curated_root"):
+            if k in j["args"]:
+                roots.add(s3_local(s3_root, j["args"][k]))
+    snap = {}
+    for root in sorted(roots):
+        for f in walk_files(root):
+            rel = os.path.relpath(f, s3_root)
+            if f.endswith(".parquet"):
+                rows = sorted(map(repr, duckdb.sql(f"SELECT * FROM read_parquet('{f}')").fetchall()))
+                part = os.path.dirname(rel)
+                snap.setdefault(part, []).append(hashlib.sha256("\n".join(rows).encode()).hexdigest())
+            elif not os.path.basename(f).startswith(("_", ".")):
+                with open(f, "rb") as fh:
+                    snap[rel] = hashlib.sha256(fh.read()).hexdigest()
+    return {k: (sorted(v) if isinstance(v, list) else v) for k, v in snap.items()}
+
+
+def quality_bad_batch(asm, glue, specs, jobs_by_dataset, model, s3_root, log, before):
+    """Put rows that break declared rules straight into processed; the quality job must name those rules."""
+    from awsgluedq.transforms import parse_ruleset
+    spark = glue.spark
+    qjobs = {j["args"].get("--dataset_name"): j for j in glue.jobs.values() if "--ruleset" in j["args"]}
+    expected_fail = {}
+    for ds, spec in specs.items():
+        q = qjobs.get(ds)
+        if not q:
+            continue
+        rules = parse_ruleset(q["args"]["--ruleset"])
+        live = [r for r in model.processed_rows(ds) if not r["_deleted"] and r["dt"] == TODAY.isoformat()]
+        if not live:
+            continue
+        bad = dict(live[0])  # same key again: IsPrimaryKey must fail
+        inrule = next(((t, r) for t, r in rules if r["type"] == "ColumnValues" and r["op"] == "in"), None)
+        if inrule:
+            bad[inrule[1]["column"]] = "e2e_not_in_the_list"
+        expected_fail[ds] = model_dq_failures(model, ds, q["args"], [bad])
+        good_fail = set(model_dq_failures(model, ds, q["args"], []))
+        check(f"quality: {ds} bad batch breaks at least one rule that passes on good data",
+              set(expected_fail[ds]) - good_fail, f"{expected_fail[ds]}")
+        ti = next(ti for db, n, ti in catalog_tables(asm)
+                  if ti["StorageDescriptor"]["Location"].rstrip("/") == jobs_by_dataset[ds]["args"]["--processed_path"].rstrip("/"))
+        cols = [(c["Name"], c["Type"]) for c in ti["StorageDescriptor"]["Columns"]]
+        from pyspark.sql import functions as F
+        row = []
+        for n, t in cols:
+            v = bad.get(n)
+            row.append(v)
+        ddl = ", ".join(f"`{n}` STRING" for n, _ in cols)
+        df = spark.createDataFrame([tuple(None if v is None else str(v) for v in row)], ddl)
+        df = df.select(*[F.col(f"`{n}`").cast(t).alias(n) for n, t in cols])
+        tmp = jobs_by_dataset[ds]["args"]["--processed_path"].rstrip("/") + "_e2e_bad_batch/"
+        df.coalesce(1).write.mode("overwrite").parquet(tmp)
+        src = next(f for f in walk_files(s3_local(s3_root, tmp)) if f.endswith(".parquet"))
+        dst = os.path.join(s3_local(s3_root, jobs_by_dataset[ds]["args"]["--processed_path"]), f"dt={TODAY.isoformat()}",
+                           "part-e2e-bad-batch.snappy.parquet")
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.move(src, dst)
+        shutil.rmtree(s3_local(s3_root, tmp))
+    stage("Glue: workflow run after a deliberately bad batch in processed")
+    glue.runs = []
+    glue.workflow(log)
+    runs = {r["job"]: r for r in glue.runs}
+    after = snapshot(asm, s3_root, glue)
+    for ds, exp in expected_fail.items():
+        q = qjobs[ds]
+        run = runs.get(q["name"])
+        if run is None:
+            check(f"quality: {ds} bad batch evaluated", False, "the quality job did not run")
+            continue
+        rules = rule_texts(q["args"]["--ruleset"])
+        failed = failed_rules_in(run, rules)
+        check(f"quality: {ds} bad batch reports exactly the broken rules", sorted(failed) == sorted(exp),
+              f"reported {failed}, expected {exp} (job state {run['state']})")
+        say(f"quality bad batch {ds}: job {run['state']}, failed rules reported: {failed}")
+        table_prefix = None
+        for j in glue.jobs.values():
+            if "--curated_root" in j["args"]:
+                table_prefix = os.path.relpath(s3_local(s3_root, j["args"]["--curated_root"] + f"{ds}_daily/"), s3_root)
+        if table_prefix:
+            changed = [k for k in set(before) | set(after) if k.startswith(table_prefix) and before.get(k) != after.get(k)]
+            check(f"curated: {ds}_daily untouched after its quality check failed", not changed, f"changed {changed[:3]}")
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except services.EmulationError as exc:
+        print(f"e2e: not emulated / broken wiring: {exc}")
+        failed = [c for c in CHECKS if not c[1]]
+        print(f"e2e: {len(CHECKS) - len(failed)} checks passed, {len(failed) + 1} failed")
+        sys.exit(1)

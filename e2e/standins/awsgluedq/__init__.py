@@ -1,0 +1,1 @@
+"""Local stand-in of awsgluedq (Glue Data Quality): see transforms.EvaluateDataQuality."""

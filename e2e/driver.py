@@ -933,6 +933,7 @@ def verify_lake(asm, glue, specs, jobs_by_dataset, model, s3_root, runs, raw_cou
             f"({sum(1 for r in got if r.get('_deleted'))} deleted), quarantine {len(qlines)}"
             + (f"; job counts {json.dumps(counts, sort_keys=True)}" if counts else ""))
     # quality on good data: what the job reports = what the rules say about the model's rows
+    qpass = {}
     for name, run in runs.items():
         args = glue.jobs[name]["args"]
         if "--ruleset" in args:
@@ -940,17 +941,31 @@ def verify_lake(asm, glue, specs, jobs_by_dataset, model, s3_root, runs, raw_cou
             rules = rule_texts(args["--ruleset"])
             failed = failed_rules_in(run, rules)
             want = model_dq_failures(model, ds, args, [])
+            qpass[ds] = not want
             check(f"quality: {name} reports the rule outcomes the model expects", sorted(failed) == sorted(want),
                   f"reported failed {failed}, expected failed {want}; state {run['state']}")
             check(f"quality: {ds} good data passes every declared rule", not want and run["state"] == "SUCCEEDED",
                   f"rules that fail on valid data: {want}; job state {run['state']}")
+    check_verdicts(glue, runs, qpass, s3_root, "good data")
     # curated
     if cur_job is None:
         check("curated: a processed->curated job exists", False, "no job with --curated_root")
         return
     lb = int(cur_job["args"].get("--lookback_days", "3"))
     start = (TODAY - dtm.timedelta(days=lb)).isoformat()
-    want_tables = curated_model(specs, model, json.loads(cur_job["args"].get("--joins", "[]")), start)
+    joins = json.loads(cur_job["args"].get("--joins", "[]"))
+    want_tables = curated_model(specs, model, joins, start)
+    members = {f"{ds}_daily": [ds] for ds in specs}
+    members.update({j["name"]: list(j["datasets"]) for j in joins})
+    gated = "--quality_root" in cur_job["args"]
+    for table in list(want_tables):
+        failing = [d for d in members.get(table, []) if not qpass.get(d, True)]
+        if failing:
+            # documented: a dataset whose verdict failed (and every join using it) keeps its curated partitions;
+            # without a verdict gate the workflow stops before the curated job: either way nothing is written
+            want_tables[table] = (want_tables[table][0], [])
+            say(f"curated {table}: expected unchanged (quality of {', '.join(failing)} fails in the model"
+                + (", verdict gate" if gated else ", workflow stops") + ")")
     curated_root = cur_job["args"]["--curated_root"]
     for table, (cols, rows) in want_tables.items():
         files = glob_parquet(s3_local(s3_root, curated_root + table + "/"))
@@ -984,7 +999,7 @@ def verify_lake(asm, glue, specs, jobs_by_dataset, model, s3_root, runs, raw_cou
         w = [tuple(norm_cell(r[i]) for i in known) for r in wrows]
         ordered = "order by" in p["QueryString"].lower()
         same = (g == w) if ordered and not has_ties(p["QueryString"]) else (sorted(map(repr, g)) == sorted(map(repr, w)))
-        check(f"athena: '{qname}' returns the rows the model expects", same and len(wrows) > 0,
+        check(f"athena: '{qname}' returns the rows the model expects" + ("" if wrows else " (none)"), same,
               f"got {g[:4]} expected {w[:4]}")
         say(f"query '{qname}': {len(rows)} rows: " + "; ".join(
             ", ".join(f"{c}={norm_cell(v)}" for c, v in zip(cols, row)) for row in rows[:4]) + (" ..." if len(rows) > 4 else ""))
@@ -1014,6 +1029,27 @@ def failed_rules_in(run, rules):
                 failed.append(rule)
                 break
     return failed
+
+
+def check_verdicts(glue, runs, expected, s3_root, label):
+    """Quality jobs with --verdict_path: the verdict they wrote must match the model (passed or failed)."""
+    for name, run in runs.items():
+        args = glue.jobs[name]["args"]
+        if "--verdict_path" not in args or "--ruleset" not in args:
+            continue
+        ds = args.get("--dataset_name")
+        path = s3_local(s3_root, args["--verdict_path"])
+        try:
+            with open(path) as f:
+                verdict = json.load(f)
+        except (OSError, ValueError) as exc:
+            check(f"quality: {ds} verdict written ({label})", False, f"{args['--verdict_path']}: {exc}")
+            continue
+        state = next((verdict[k] for k in ("state", "verdict", "status") if k in verdict), None)
+        want = "passed" if expected.get(ds) else "failed"
+        check(f"quality: {ds} verdict is {want} ({label})", state == want,
+              f"verdict {json.dumps(verdict)[:300]}")
+        say(f"quality verdict {ds} ({label}): {state}")
 
 
 def dq_method(ds):
@@ -1166,6 +1202,7 @@ def quality_bad_batch(asm, glue, specs, jobs_by_dataset, model, s3_root, log, be
     glue.workflow(log)
     runs = {r["job"]: r for r in glue.runs}
     after = snapshot(asm, s3_root, glue)
+    check_verdicts(glue, runs, {ds: False for ds in expected_fail}, s3_root, "bad batch")
     for ds, exp in expected_fail.items():
         q = qjobs[ds]
         run = runs.get(q["name"])
@@ -1177,13 +1214,14 @@ def quality_bad_batch(asm, glue, specs, jobs_by_dataset, model, s3_root, log, be
         check(f"quality: {ds} bad batch reports exactly the broken rules", sorted(failed) == sorted(exp),
               f"reported {failed}, expected {exp} (job state {run['state']})")
         say(f"quality bad batch {ds}: job {run['state']}, failed rules reported: {failed}")
-        table_prefix = None
         for j in glue.jobs.values():
-            if "--curated_root" in j["args"]:
-                table_prefix = os.path.relpath(s3_local(s3_root, j["args"]["--curated_root"] + f"{ds}_daily/"), s3_root)
-        if table_prefix:
-            changed = [k for k in set(before) | set(after) if k.startswith(table_prefix) and before.get(k) != after.get(k)]
-            check(f"curated: {ds}_daily untouched after its quality check failed", not changed, f"changed {changed[:3]}")
+            if "--curated_root" not in j["args"]:
+                continue
+            tables = [f"{ds}_daily"] + [x["name"] for x in json.loads(j["args"].get("--joins", "[]")) if ds in x["datasets"]]
+            for table in tables:
+                prefix = os.path.relpath(s3_local(s3_root, j["args"]["--curated_root"] + f"{table}/"), s3_root)
+                changed = [k for k in set(before) | set(after) if k.startswith(prefix + "/") and before.get(k) != after.get(k)]
+                check(f"curated: {table} untouched after the quality of {ds} failed", not changed, f"changed {changed[:3]}")
 
 
 if __name__ == "__main__":

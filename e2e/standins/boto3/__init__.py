@@ -1,4 +1,4 @@
-"""boto3 stand-in of the local lake: only glue.get_table, answered from the assembly's AWS::Glue::Table resources.
+"""boto3 stand-in of the local lake: glue.get_table (answered from the assembly's AWS::Glue::Table resources) and cloudwatch.put_metric_data (recorded).
 
 The driver writes them to $E2E_RUN_DIR/catalog.json ({database: {table: TableInput}}).
 Any other client or call fails loudly.
@@ -20,7 +20,23 @@ class _Glue:
         raise NotImplementedError(f"e2e boto3 stand-in: glue.{name} is not emulated")
 
 
+class _CloudWatch:
+    """put_metric_data only: appended to $E2E_RUN_DIR/cloudwatch.jsonl for the driver to read."""
+
+    def put_metric_data(self, Namespace, MetricData, **kwargs):
+        if kwargs:
+            raise NotImplementedError(f"e2e boto3 stand-in: put_metric_data arguments {sorted(kwargs)} are not emulated")
+        with open(os.path.join(os.environ["E2E_RUN_DIR"], "cloudwatch.jsonl"), "a") as f:
+            f.write(json.dumps({"Namespace": Namespace, "MetricData": MetricData}, default=str) + "\n")
+        return {}
+
+    def __getattr__(self, name):
+        raise NotImplementedError(f"e2e boto3 stand-in: cloudwatch.{name} is not emulated")
+
+
 def client(service, *args, **kwargs):
     if service == "glue":
         return _Glue()
+    if service == "cloudwatch":
+        return _CloudWatch()
     raise NotImplementedError(f"e2e boto3 stand-in: client({service!r}) is not emulated")

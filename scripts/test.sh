@@ -40,6 +40,9 @@ fi
 step "Glue job scripts (py_compile + unittest)"
 bash glue/check.sh
 
+step "errors/ replay (unittest)"
+python3 -m unittest discover -s ingestion/replay -t ingestion/replay
+
 step "shell scripts (pr-comment.sh with a stub gh, smoke-test.sh dry run)"
 bash scripts/pr-comment_test.sh
 

@@ -332,7 +332,6 @@ func quickSightType(t string) string {
 	}
 }
 
-
 // addSpectrum creates the role an existing Redshift (serverless namespace
 // or provisioned cluster, named in config) assumes to read the curated
 // zone through the Glue catalog, and prints the statements to run.

@@ -183,9 +183,9 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 			description: "Evaluates the declared data quality rules on recent processed " + d.Name + " partitions; records the verdict that gates " + d.Name + "'s curated output",
 			role:        qrole,
 			args: map[string]string{
-				"database":      cfg.DataCatalogDatabaseName,
-				"table":         d.Name,
-				"ruleset":       ruleset,
+				"database":          cfg.DataCatalogDatabaseName,
+				"table":             d.Name,
+				"ruleset":           ruleset,
 				"dataset_name":      d.Name,
 				"lookback_days":     fmt.Sprint(cfg.QualityLookbackDays),
 				"verdict_path":      bucketURL(st.Processed, QualityPrefix+d.Name+"/verdict.json"),

@@ -61,13 +61,17 @@ type Processing struct {
 // CSE-KMS bookmarks) and STS: the endpoints of the storage stack.
 func newJobConnection(stack awscdk.Stack, cfg *config.Config, st *Storage) awsglue.IConnection {
 	subnets := *st.Vpc.IsolatedSubnets()
-	return awsglue.NewConnection(stack, jsii.String("JobConnection"), &awsglue.ConnectionProps{
+	conn := awsglue.NewConnection(stack, jsii.String("JobConnection"), &awsglue.ConnectionProps{
 		ConnectionName: jsii.String(cfg.Prefix() + "-jobs"),
 		Description:    jsii.String("Private network of the " + cfg.Prefix() + " Glue jobs (isolated subnet, job security group)"),
 		Type:           awsglue.ConnectionType_NETWORK(),
 		Network:        awsglue.ConnectionNetwork_Subnet(subnets[0]),
 		SecurityGroups: &[]awsec2.ISecurityGroup{st.JobSecurityGroup},
 	})
+	// AWS::Glue::Connection has no Tags property (CloudFormation resource
+	// schema; cfn-lint E3002): the stack-wide tags must not reach it.
+	conn.Node().DefaultChild().(awscdk.CfnResource).AddPropertyDeletionOverride(jsii.String("Tags"))
+	return conn
 }
 
 // Layout of the processed and curated zones, shared with the Glue jobs

@@ -198,6 +198,17 @@ func TestBadConfig(t *testing.T) {
 		{"object lock mode", block(`"audit_object_lock_mode":"legal"`), []string{`environments.dev.audit_object_lock_mode: "legal" is not allowed: use "off", "governance" or "compliance"`}},
 		{"object lock days", block(`"audit_object_lock_mode":"governance","audit_object_lock_days":0`), []string{"environments.dev.audit_object_lock_days: 0 is out of range: use 1..36500 days"}},
 		{"object lock with destroy", block(`"audit_object_lock_mode":"compliance","allow_destroy":true`), []string{`environments.dev.audit_object_lock_mode: "compliance" cannot be combined with allow_destroy`}},
+		{"replication without destination", block(`"replication":{"enabled":true}`), []string{
+			`environments.dev.replication.destination_region: "" is not an AWS region`,
+			`environments.dev.replication.raw_destination_bucket_arn: "" is not an S3 bucket ARN`,
+			`environments.dev.replication.destination_kms_key_arn: "" is not a KMS key ARN`,
+		}},
+		{"replication to the same region", block(`"replication":{"enabled":true,"destination_region":"us-west-2","raw_destination_bucket_arn":"arn:aws:s3:::copy","destination_kms_key_arn":"arn:aws:kms:us-west-2:123456789012:key/00000000-0000-0000-0000-000000000000"}`), []string{
+			`environments.dev.replication.destination_region: "us-west-2" is the lake's own region`,
+		}},
+		{"replication key of another region", block(`"replication":{"enabled":true,"destination_region":"eu-west-1","raw_destination_bucket_arn":"arn:aws:s3:::copy","destination_kms_key_arn":"arn:aws:kms:us-west-2:123456789012:key/00000000-0000-0000-0000-000000000000"}`), []string{
+			`is a key of us-west-2: the copies are encrypted in destination_region eu-west-1`,
+		}},
 		{"prefix list", block(`"s3_prefix_list_id":"com.amazonaws.us-west-2.s3"`), []string{`environments.dev.s3_prefix_list_id: "com.amazonaws.us-west-2.s3" is not a managed prefix list id`}},
 	}
 	for _, tc := range cases {
@@ -261,19 +272,19 @@ func TestUnknownEnvironment(t *testing.T) {
 func TestBadDatasets(t *testing.T) {
 	cases := []struct{ name, datasets, want string }{
 		{"unknown type", `[{"name":"a","event_time_field":"t","key":["id"],"columns":[{"name":"id","type":"string","required":true},{"name":"t","type":"datetime","required":true}]}]`,
-			`datasets[0].columns[1].type: "datetime" is not a supported type`},
+			`datasets[a].columns[t].type: "datetime" is not a supported type`},
 		{"event time not a column", `[{"name":"a","event_time_field":"ts","key":["id"],"columns":[{"name":"id","type":"string","required":true}]}]`,
-			`datasets[0].event_time_field: "ts" is not one of the declared columns (id)`},
+			`datasets[a].event_time_field: "ts" is not one of the declared columns (id)`},
 		{"key optional", `[{"name":"a","event_time_field":"t","key":["id"],"columns":[{"name":"id","type":"string"},{"name":"t","type":"timestamp","required":true}]}]`,
-			`datasets[0].key[0]: "id" must be a required column`},
+			`datasets[a].key[0]: "id" must be a required column`},
 		{"bad name", `[{"name":"Click-Stream","event_time_field":"t","key":["t"],"columns":[{"name":"t","type":"timestamp","required":true}]}]`,
-			`datasets[0].name: "Click-Stream" is not a valid dataset name`},
+			`datasets[Click-Stream].name: "Click-Stream" is not a valid dataset name`},
 		{"reserved column", `[{"name":"a","event_time_field":"dt","key":["dt"],"columns":[{"name":"dt","type":"date","required":true}]}]`,
-			`datasets[0].columns[0].name: "dt" is reserved`},
+			`datasets[a].columns[dt].name: "dt" is reserved`},
 		{"unknown key", `[{"name":"a","event_time":"t","event_time_field":"t","key":["t"],"columns":[{"name":"t","type":"timestamp","required":true}]}]`,
-			`datasets[0].event_time: unknown key`},
+			`datasets[a].event_time: unknown key (did you mean "event_time_field"?)`},
 		{"range on string", `[{"name":"a","event_time_field":"t","key":["t"],"columns":[{"name":"t","type":"timestamp","required":true},{"name":"s","type":"string","min":1}]}]`,
-			`datasets[0].columns[1].min/max: is set on a string column`},
+			`datasets[a].columns[s].min/max: is set on a string column`},
 		{"empty", `[]`, "datasets: is empty"},
 	}
 	for _, tc := range cases {
@@ -299,7 +310,7 @@ func TestBadJoin(t *testing.T) {
 	_ = json.Unmarshal([]byte(`[{"name":"x","datasets":["clickstream","nope"],"on":["customer_id"]},{"name":"y","datasets":["clickstream","orders"],"on":["event_type"]}]`), &v)
 	ctx[KeyJoins] = v
 	_, err := Load(ctx, "dev")
-	for _, w := range []string{`joins[0].datasets[1]: "nope" is not a declared dataset`, `joins[1].on: "event_type" is not a string column of dataset "orders"`} {
+	for _, w := range []string{`joins[x].datasets[1]: "nope" is not a declared dataset`, `joins[y].on: "event_type" is not a string column of dataset "orders"`} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("want %q in %v", w, err)
 		}

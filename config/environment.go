@@ -175,6 +175,9 @@ type Environment struct {
 	// AuditObjectLockDays is the default retention of every audit object
 	// under Object Lock. Default: 365.
 	AuditObjectLockDays int `json:"audit_object_lock_days"`
+	// Replication copies the raw and audit buckets to another region: raw
+	// is the one copy of the data that cannot be rebuilt. Default: off.
+	Replication Replication `json:"replication"`
 	// S3PrefixListID is the region's managed prefix list of S3
 	// (com.amazonaws.<region>.s3, e.g. pl-68a54001): when set, the job
 	// security group's HTTPS egress to S3 is limited to it. Default: empty,
@@ -244,6 +247,26 @@ type DMS struct {
 	// InstanceClass default: dms.t3.medium. AllocatedStorageGB default: 50.
 	InstanceClass      string `json:"instance_class"`
 	AllocatedStorageGB int    `json:"allocated_storage_gb"`
+}
+
+// Replication is the `replication` block: S3 cross-region replication of
+// the raw bucket and the audit bucket into buckets the operator created in
+// another region (versioned; Object Lock on the audit copy when the audit
+// bucket has it), encrypted with a key of that region. See docs/deploy.md.
+type Replication struct {
+	// Enabled turns replication on. Default: false.
+	Enabled bool `json:"enabled"`
+	// DestinationRegion is where the copies live; not the lake's region.
+	// Required when enabled.
+	DestinationRegion string `json:"destination_region"`
+	// RawDestinationBucketArn receives the raw zone. Required when enabled.
+	RawDestinationBucketArn string `json:"raw_destination_bucket_arn"`
+	// AuditDestinationBucketArn receives the CloudTrail and Config files.
+	// Default: empty, the audit bucket is not replicated.
+	AuditDestinationBucketArn string `json:"audit_destination_bucket_arn"`
+	// DestinationKmsKeyArn encrypts the copies (a key in
+	// DestinationRegion). Required when enabled.
+	DestinationKmsKeyArn string `json:"destination_kms_key_arn"`
 }
 
 // QuickSight is the `quicksight` block.

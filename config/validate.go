@@ -269,6 +269,7 @@ func (c *Config) validate(path string) []string {
 		}
 	}
 	p = append(p, c.joinProblems()...)
+	p = append(p, c.replicationProblems(path)...)
 	return p
 }
 
@@ -365,9 +366,14 @@ func (c *Config) joinProblems() []string {
 		names[d.Name] = true
 	}
 	for i, j := range c.Joins {
-		path := fmt.Sprintf("%s[%d]", KeyJoins, i)
+		path := fmt.Sprintf("%s[%s]", KeyJoins, dataset.Label(j.Name, i))
+		if names[j.Name] {
+			path = fmt.Sprintf("%s[%d]", KeyJoins, i)
+		}
 		if !regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`).MatchString(j.Name) {
 			p = append(p, fmt.Sprintf("%s.name: %q is not valid: use lowercase letters, digits and underscores, starting with a letter", path, j.Name))
+		} else if msg := dataset.ReservedWordProblem(j.Name, "join (table) name"); msg != "" {
+			p = append(p, fmt.Sprintf("%s.name: %s", path, msg))
 		}
 		if names[j.Name] || strings.HasSuffix(j.Name, "_daily") {
 			p = append(p, fmt.Sprintf("%s.name: %q clashes with a dataset or a daily table name", path, j.Name))

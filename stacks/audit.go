@@ -5,12 +5,14 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudtrail"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsconfig"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
+	"github.com/example/datalake/constructs/lakebucket"
 )
 
 // Prefixes in the audit bucket.
@@ -46,6 +48,7 @@ func (o *Observability) addAudit() {
 func (o *Observability) newAuditBucket() awss3.IBucket {
 	st, l := o.lake.Storage, o.cfg.Lifecycle
 	destroy := o.removal == awscdk.RemovalPolicy_DESTROY
+	replication := o.auditReplication()
 	b := awss3.NewBucket(o.Stack, jsii.String("AuditBucket"), &awss3.BucketProps{
 		Encryption:             awss3.BucketEncryption_KMS,
 		EncryptionKey:          st.Key,
@@ -71,7 +74,11 @@ func (o *Observability) newAuditBucket() awss3.IBucket {
 		// needs no replacement.
 		ObjectLockEnabled:          objectLockEnabled(o.cfg),
 		ObjectLockDefaultRetention: objectLockRetention(o.cfg),
+		ReplicationRules:           replication,
 	})
+	if replication != nil {
+		lakebucket.AcknowledgeReplicationRole(b)
+	}
 	// The CDK lets S3 log delivery write AuditBucket/* in the storage
 	// stack's log bucket without an aws:SourceArn condition (naming this
 	// bucket there would make storage depend on observability). The deny
@@ -210,6 +217,18 @@ func (o *Observability) addConfigRecorder() []awscdk.CfnResource {
 	})
 	channel.Node().AddDependency(recorder)
 	return []awscdk.CfnResource{recorder, channel}
+}
+
+// auditReplication copies the audit files to the replication block's
+// audit bucket (Object Lock must be on there too when it is on here).
+func (o *Observability) auditReplication() *[]*awss3.ReplicationRule {
+	r := o.cfg.Replication
+	if !r.Enabled || r.AuditDestinationBucketArn == "" {
+		return nil
+	}
+	return lakebucket.ReplicationRules(
+		replicaBucket(o.Stack, "AuditReplica", r.AuditDestinationBucketArn, r.DestinationRegion),
+		awskms.Key_FromKeyArn(o.Stack, jsii.String("AuditReplicaKey"), jsii.String(r.DestinationKmsKeyArn)))
 }
 
 // objectLockEnabled is nil (property absent) when the lock is off, so an

@@ -110,7 +110,18 @@ func NewStorage(scope constructs.Construct, id string, props StorageProps) *Stor
 		})
 	}
 	l := cfg.Lifecycle
-	s.Raw = zone(idRaw, cfg.RawBucketName, rawLifecycle(l))
+	if r := cfg.Replication; r.Enabled {
+		// Raw is the one zone that cannot be rebuilt from another: it alone
+		// is copied to the other region (processed and curated are derived).
+		s.Raw = lakebucket.New(stack, idRaw, lakebucket.Props{
+			BucketName: cfg.RawBucketName, Key: key, AccessLogs: accessLogs,
+			LifecycleRules: rawLifecycle(l), Destroy: props.Destroy,
+			ReplicateTo:  replicaBucket(stack, "RawReplica", r.RawDestinationBucketArn, r.DestinationRegion),
+			ReplicateKey: replicaKey(stack, r.DestinationKmsKeyArn),
+		})
+	} else {
+		s.Raw = zone(idRaw, cfg.RawBucketName, rawLifecycle(l))
+	}
 	s.Processed = zone(idProcessed, cfg.ProcessedBucketName, tieredLifecycle("processed", l.ProcessedIntelligentTieringDays, l))
 	s.Curated = zone(idCurated, cfg.CuratedBucketName, tieredLifecycle("curated", l.CuratedIntelligentTieringDays, l))
 	awscdk.Tags_Of(s.Raw).Add(jsii.String("data-classification"), jsii.String(cfg.RawClassification), nil)
@@ -215,6 +226,18 @@ func allowServicesOnKey(stack awscdk.Stack, key awskms.Key) {
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]interface{}{"Bool": map[string]interface{}{"kms:GrantIsForAWSResource": "false"}},
 	}), jsii.Bool(false))
+}
+
+// replicaBucket and replicaKey name the copies the operator created in the
+// destination region (config block replication).
+func replicaBucket(stack awscdk.Stack, id, arn, region string) awss3.IBucket {
+	return awss3.Bucket_FromBucketAttributes(stack, jsii.String(id), &awss3.BucketAttributes{
+		BucketArn: jsii.String(arn), Region: jsii.String(region),
+	})
+}
+
+func replicaKey(stack awscdk.Stack, arn string) awskms.IKey {
+	return awskms.Key_FromKeyArn(stack, jsii.String("ReplicaKey"), jsii.String(arn))
 }
 
 // rawLifecycle: raw data is read by the ETL within days, then rarely:

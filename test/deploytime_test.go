@@ -57,7 +57,8 @@ func deployments(t *testing.T) []deployment {
 	deploymentsCache = append(deploymentsCache,
 		fromScenario("sandbox/dev-custom", devCustom),
 		fromScenario("sandbox/dev-dms", dmsScenario()),
-		fromScenario("sandbox/dev-bi", withBI()))
+		fromScenario("sandbox/dev-bi", withBI()),
+		fromScenario("sandbox/dev-replication", replicationScenario()))
 	for i, lake := range pipeline.Lakes {
 		cfg := pipelineConfigs(t)[i]
 		d := deployment{name: "pipeline/" + cfg.Name, cfg: cfg, templates: map[string]map[string]any{}}

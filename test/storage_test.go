@@ -2,11 +2,14 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/stacks"
 )
 
 // Logical ids of stateful resources are a deployed contract: a new id makes
@@ -276,4 +279,67 @@ func lifecycleRule(bucketProps map[string]any, id string) map[string]any {
 		}
 	}
 	return map[string]any{}
+}
+
+// replicationScenario copies raw and audit to another region.
+func replicationScenario() *scenario {
+	return scenarioWith("replication", "dev", map[string]any{
+		"replication": map[string]any{
+			"enabled": true, "destination_region": "eu-west-1",
+			"raw_destination_bucket_arn":   "arn:aws:s3:::lake-raw-copy",
+			"audit_destination_bucket_arn": "arn:aws:s3:::lake-audit-copy",
+			"destination_kms_key_arn":      "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+		},
+	}, stacks.Options{})
+}
+
+// Off by default; when on, raw (not processed or curated: they are derived)
+// and the audit bucket replicate everything, SSE-KMS objects and delete
+// markers included, re-encrypted with the destination key, through a role
+// S3 can assume; and the extra role passes cdk-nag.
+func TestReplicationWhenEnabled(t *testing.T) {
+	for _, s := range []*scenario{dev, prod} {
+		for _, layer := range []string{"storage", "observability"} {
+			for id, b := range resources(s.json(layer), "AWS::S3::Bucket") {
+				if props(b)["ReplicationConfiguration"] != nil {
+					t.Errorf("%s %s: replication on although the replication block is off", s.Cfg.Name, id)
+				}
+			}
+		}
+	}
+	s := replicationScenario()
+	r := s.Cfg.Replication
+	for _, c := range []struct {
+		layer, bucket, dest string
+	}{{"storage", "RawBucket", r.RawDestinationBucketArn}, {"observability", "AuditBucket", r.AuditDestinationBucketArn}} {
+		tpl := s.json(c.layer)
+		b := resources(tpl, "AWS::S3::Bucket")[logicalIDOf(tpl, "AWS::S3::Bucket", c.bucket)]
+		rc, _ := props(b)["ReplicationConfiguration"].(map[string]any)
+		if rc == nil {
+			t.Errorf("%s: no replication", c.bucket)
+			continue
+		}
+		rule := rc["Rules"].([]any)[0].(map[string]any)
+		dst := rule["Destination"].(map[string]any)
+		sse, _ := rule["SourceSelectionCriteria"].(map[string]any)
+		if dst["Bucket"] != c.dest || fmt.Sprint(dst["EncryptionConfiguration"]) != "map[ReplicaKmsKeyID:"+r.DestinationKmsKeyArn+"]" ||
+			rule["Status"] != "Enabled" || fmt.Sprint(sse["SseKmsEncryptedObjects"]) != "map[Status:Enabled]" ||
+			fmt.Sprint(rule["DeleteMarkerReplication"]) != "map[Status:Enabled]" {
+			t.Errorf("%s replication rule = %v", c.bucket, rule)
+		}
+		role, _ := rc["Role"].(map[string]any)
+		if role == nil {
+			t.Errorf("%s: no replication role", c.bucket)
+		}
+	}
+	for id, b := range resources(s.json("storage"), "AWS::S3::Bucket") {
+		if props(b)["ReplicationConfiguration"] != nil && !strings.HasPrefix(id, "RawBucket") {
+			t.Errorf("%s replicates: only raw is copied", id)
+		}
+	}
+	for stack, errs := range s.errors {
+		for _, e := range errs {
+			t.Errorf("%s: %s", stack, e)
+		}
+	}
 }

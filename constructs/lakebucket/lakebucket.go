@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/constructs/compliance"
 )
 
 // Props configure a zone bucket.
@@ -28,6 +30,31 @@ type Props struct {
 	// Unversioned turns versioning off. Default: false (every version of
 	// every object is kept); only scratch buckets (query results) set it.
 	Unversioned bool
+	// ReplicateTo copies every object (and delete marker) to a bucket in
+	// another region, encrypted there with ReplicateKey. Default: nil, no
+	// replication. Needs versioning.
+	ReplicateTo  awss3.IBucket
+	ReplicateKey awskms.IKey
+}
+
+// ReplicationRules is the one cross-region rule the lake uses, for zone and
+// audit buckets alike: everything, SSE-KMS objects included (they are not
+// replicated unless the rule says so: S3 User Guide,
+// replication-config-for-kms-objects.html), delete markers too, so the
+// copy matches the source. Nil when dest is nil.
+func ReplicationRules(dest awss3.IBucket, key awskms.IKey) *[]*awss3.ReplicationRule {
+	if dest == nil {
+		return nil
+	}
+	return &[]*awss3.ReplicationRule{{
+		Id:                      jsii.String("cross-region-copy"),
+		Destination:             dest,
+		KmsKey:                  key,
+		SseKmsEncryptedObjects:  jsii.Bool(true),
+		DeleteMarkerReplication: jsii.Bool(true),
+		Priority:                jsii.Number(1),
+		Filter:                  &awss3.Filter{Prefix: jsii.String("")},
+	}}
 }
 
 // New returns the bucket. Its construct id is a deployed contract: the
@@ -61,12 +88,38 @@ func New(scope constructs.Construct, id string, p Props) awss3.Bucket {
 	if p.BucketName != "" {
 		props.BucketName = jsii.String(p.BucketName)
 	}
+	if p.ReplicateTo != nil {
+		if p.Unversioned || p.ReplicateKey == nil {
+			panic("lakebucket: " + id + " replicates only when versioned and with ReplicateKey")
+		}
+		props.ReplicationRules = ReplicationRules(p.ReplicateTo, p.ReplicateKey)
+	}
 	if len(p.LifecycleRules) > 0 {
 		props.LifecycleRules = &p.LifecycleRules
 	}
 	b := awss3.NewBucket(scope, jsii.String(id), props)
 	denyForeignEncryption(b, p.Key)
+	if p.ReplicateTo != nil {
+		AcknowledgeReplicationRole(b)
+	}
 	return b
+}
+
+// AcknowledgeReplicationRole records the wildcard findings of the role the
+// CDK creates for a bucket's replication rules: every object version of
+// the source, every object of the destination and the KMS grant families,
+// which is what replicating a whole bucket means.
+func AcknowledgeReplicationRole(b awss3.Bucket) {
+	role := b.Node().TryFindChild(jsii.String("ReplicationRole"))
+	if role == nil {
+		panic("lakebucket: no replication role on " + *b.Node().Path())
+	}
+	compliance.Suppress(role, compliance.Suppression{
+		ID:             "AwsSolutions-IAM5",
+		Reason:         "S3 replication of the whole bucket: the CDK's replication role reads every object version of the source and writes every object of the destination, decrypting with the source key and encrypting with the destination key (the grant's action families).",
+		AppliesTo:      []string{"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"},
+		AppliesToRegex: []string{`/^Resource::<[A-Za-z0-9]+\.Arn>\/\*$/g`, `/^Resource::arn:aws:s3:::[a-z0-9.-]+\/\*$/g`},
+	})
 }
 
 // denyForeignEncryption adds the "only our key" statements: default

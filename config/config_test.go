@@ -327,3 +327,142 @@ func TestLoadAllReportsEveryEnvironment(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// withDatasets returns the cdk.json context with the datasets replaced (and
+// the joins removed, so they do not refer to missing datasets).
+func withDatasets(t *testing.T, datasets string) Context {
+	t.Helper()
+	ctx := cdkContext(t)
+	var v any
+	if err := json.Unmarshal([]byte(datasets), &v); err != nil {
+		t.Fatalf("bad test datasets %s: %v", datasets, err)
+	}
+	ctx[KeyDatasets] = v
+	delete(ctx, KeyJoins)
+	return ctx
+}
+
+// ds is a valid one-dataset declaration "a" with extra columns appended.
+func ds(extraColumns string, extraKeys string) string {
+	if extraColumns != "" {
+		extraColumns = "," + extraColumns
+	}
+	if extraKeys != "" {
+		extraKeys = "," + extraKeys
+	}
+	return `[{"name":"a","event_time_field":"t","key":["id"]` + extraKeys + `,"columns":[{"name":"id","type":"string","required":true},{"name":"t","type":"timestamp","required":true}` + extraColumns + `]}]`
+}
+
+// TestDatasetProblemsExact: each bad dataset declaration and the exact,
+// complete list of problems it produces: named by dataset and column, with
+// a "did you mean" for typos at every depth and no knock-on problems.
+func TestDatasetProblemsExact(t *testing.T) {
+	cases := []struct {
+		name     string
+		datasets string
+		want     []string
+	}{
+		{"typo in allowed", ds(`{"name":"status","type":"string","alowed":["a","b"]}`, ""), []string{
+			`datasets[a].columns[status].alowed: unknown key (did you mean "allowed"?); allowed keys: allowed, description, max, min, name, required, type`}},
+		{"typo in required", ds(`{"name":"amount","type":"double","requird":true}`, ""), []string{
+			`datasets[a].columns[amount].requird: unknown key (did you mean "required"?); allowed keys: allowed, description, max, min, name, required, type`}},
+		{"wrong JSON type in a column", ds(`{"name":"amount","type":"double","min":"zero"}`, ""), []string{
+			`datasets[a].columns[amount].min: "zero" is not a valid number`}},
+		{"wrong JSON type of required, no knock-on key error", `[{"name":"a","event_time_field":"t","key":["id"],"columns":[{"name":"id","type":"string","required":"yes"},{"name":"t","type":"timestamp","required":true}]}]`, []string{
+			`datasets[a].columns[id].required: "yes" is not a valid boolean (true or false)`}},
+		{"columns not a list", `[{"name":"a","event_time_field":"t","key":["t"],"columns":{"t":"timestamp"}}]`, []string{
+			`datasets[a].columns: must be a list of objects, got {"t":"timestamp"}`}},
+		{"column not an object", ds(`"amount"`, ""), []string{
+			`datasets[a].columns[2]: must be a JSON object, got "amount"`}},
+		{"missing event_time_field", `[{"name":"a","key":["id"],"columns":[{"name":"id","type":"string","required":true},{"name":"t","type":"timestamp","required":true}]}]`, []string{
+			`datasets[a].event_time_field: missing: name the required timestamp or date column that decides a record's dt= partition (declared columns: id, t)`}},
+		{"type typo has no min/max knock-on", ds(`{"name":"amount","type":"integer","min":0,"max":10}`, ""), []string{
+			`datasets[a].columns[amount].type: "integer" is not a supported type: use one of string, bigint, double, boolean, timestamp, date`}},
+		{"type typo on the event time has no knock-on", `[{"name":"a","event_time_field":"t","key":["t"],"columns":[{"name":"t","type":"datetime","required":true}]}]`, []string{
+			`datasets[a].columns[t].type: "datetime" is not a supported type: use one of string, bigint, double, boolean, timestamp, date`}},
+		{"missing type", ds(`{"name":"amount"}`, ""), []string{
+			`datasets[a].columns[amount].type: missing: use one of string, bigint, double, boolean, timestamp, date`}},
+		{"column without a name is named by index", ds(`{"type":"string"}`, ""), []string{
+			`datasets[a].columns[2].name: missing: every column needs a name (1-64 lowercase letters, digits and underscores)`}},
+		{"reserved column name", ds(`{"name":"select","type":"string"}`, ""), []string{
+			`datasets[a].columns[select].name: "select" is an Athena (Trino/Hive) reserved word: as a column name it breaks the generated table DDL and named queries; choose another name, e.g. "select_value"`}},
+		{"reserved column name date", ds(`{"name":"date","type":"date"}`, ""), []string{
+			`datasets[a].columns[date].name: "date" is an Athena (Trino/Hive) reserved word: as a column name it breaks the generated table DDL and named queries; choose another name, e.g. "event_date"`}},
+		{"reserved dataset name", `[{"name":"order","event_time_field":"t","key":["t"],"columns":[{"name":"t","type":"timestamp","required":true}]}]`, []string{
+			`datasets[order].name: "order" is an Athena (Trino/Hive) reserved word: as a dataset (table) name it breaks the generated table DDL and named queries; choose another name, e.g. "order_id"`}},
+		{"group by a non-string", ds(`{"name":"n","type":"bigint"}`, `"group_by":["n"]`), []string{
+			`datasets[a].group_by[0]: "n" is a bigint column: group by string columns only`}},
+		{"allowed on a number", ds(`{"name":"n","type":"bigint","allowed":["1"]}`, ""), []string{
+			`datasets[a].columns[n].allowed: is set on a bigint column: allowed values apply to string columns only`}},
+		{"min above max", ds(`{"name":"n","type":"double","min":5,"max":1}`, ""), []string{
+			`datasets[a].columns[n].min: 5 is greater than max 1`}},
+		{"duplicate column is named by index", ds(`{"name":"id","type":"string"}`, ""), []string{
+			`datasets[a].columns[2].name: "id" is declared twice`}},
+		{"unknown key in a dataset", ds("", `"clasification":"internal"`), []string{
+			`datasets[a].clasification: unknown key (did you mean "classification"?); allowed keys: classification, columns, description, event_time_field, freshness_hours, group_by, key, name`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(withDatasets(t, tc.datasets), "dev")
+			if err == nil {
+				t.Fatalf("no error for %s", tc.datasets)
+			}
+			if got := err.(*Error).Problems; strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("problems:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
+			}
+		})
+	}
+}
+
+// TestNestedObjectProblemsExact: unknown keys in every nested object of an
+// environment block, of a join and of the delivery block get a "did you mean".
+func TestNestedObjectProblemsExact(t *testing.T) {
+	cases := []struct {
+		name, block, want string
+	}{
+		{"lifecycle", block(`"lifecycle":{"raw_glacer_days":100}`), `environments.dev.lifecycle.raw_glacer_days: unknown key (did you mean "raw_glacier_days"?)`},
+		{"dms", block(`"dms":{"enabeld":true}`), `environments.dev.dms.enabeld: unknown key (did you mean "enabled"?)`},
+		{"quicksight", block(`"quicksight":{"principal":"x"}`), `environments.dev.quicksight.principal: unknown key (did you mean "principal_arn"?)`},
+		{"redshift", block(`"redshift":{"nmae":"x"}`), `environments.dev.redshift.nmae: unknown key (did you mean "name"?)`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(withDev(t, tc.block), "dev")
+			if err == nil || len(err.(*Error).Problems) != 1 || !strings.HasPrefix(err.(*Error).Problems[0], tc.want) {
+				t.Errorf("want exactly one problem starting %q, got %v", tc.want, err)
+			}
+		})
+	}
+	t.Run("join", func(t *testing.T) {
+		ctx := cdkContext(t)
+		var v any
+		_ = json.Unmarshal([]byte(`[{"name":"customer_activity","datsets":["clickstream","orders"],"on":["customer_id"]}]`), &v)
+		ctx[KeyJoins] = v
+		_, err := Load(ctx, "dev")
+		want := `joins[customer_activity].datsets: unknown key (did you mean "datasets"?); allowed keys: datasets, description, name, on`
+		if err == nil || strings.Join(err.(*Error).Problems, "\n") != want {
+			t.Errorf("want %q, got %v", want, err)
+		}
+	})
+	t.Run("reserved join name", func(t *testing.T) {
+		ctx := cdkContext(t)
+		var v any
+		_ = json.Unmarshal([]byte(`[{"name":"union","datasets":["clickstream","orders"],"on":["customer_id"]}]`), &v)
+		ctx[KeyJoins] = v
+		_, err := Load(ctx, "dev")
+		want := `joins[union].name: "union" is an Athena (Trino/Hive) reserved word: as a join (table) name it breaks the generated table DDL and named queries; choose another name, e.g. "union_value"`
+		if err == nil || strings.Join(err.(*Error).Problems, "\n") != want {
+			t.Errorf("want %q, got %v", want, err)
+		}
+	})
+	t.Run("delivery stage", func(t *testing.T) {
+		ctx := cdkContext(t)
+		d := ctx[KeyPipeline].(map[string]any)
+		d["stages"].([]any)[1].(map[string]any)["aproval"] = true
+		_, err := LoadPipeline(ctx)
+		want := `delivery.stages[prod].aproval: unknown key (did you mean "approval"?); allowed keys: account, approval, env`
+		if err == nil || strings.Join(err.(*Error).Problems, "\n") != want {
+			t.Errorf("want %q, got %v", want, err)
+		}
+	})
+}

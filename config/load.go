@@ -161,10 +161,18 @@ func loadDatasets(ctx Context) ([]dataset.Spec, []string) {
 	var p []string
 	seen := map[string]bool{}
 	for i, item := range items {
-		path := fmt.Sprintf("%s[%d]", KeyDatasets, i)
+		path := fmt.Sprintf("%s[%s]", KeyDatasets, dataset.Label(nameOf(item, "name"), i))
+		if seen[nameOf(item, "name")] {
+			path = fmt.Sprintf("%s[%d]", KeyDatasets, i)
+		}
 		var s dataset.Spec
 		if dp := decodeObject(item, &s, path, nil); len(dp) > 0 {
+			// Keep the declaration (joins and dms tables still find it by
+			// name), but check only what decoded: a rule that sees the zero
+			// value of a badly typed field would report a knock-on error.
 			p = append(p, dp...)
+			seen[s.Name] = true
+			out = append(out, s.WithDefaults())
 			continue
 		}
 		p = append(p, s.Problems(path)...)
@@ -193,7 +201,7 @@ func loadJoins(ctx Context) ([]Join, []string) {
 	var p []string
 	for i, item := range items {
 		var j Join
-		if dp := decodeObject(item, &j, fmt.Sprintf("%s[%d]", KeyJoins, i), nil); len(dp) > 0 {
+		if dp := decodeObject(item, &j, fmt.Sprintf("%s[%s]", KeyJoins, dataset.Label(nameOf(item, "name"), i)), nil); len(dp) > 0 {
 			p = append(p, dp...)
 			continue
 		}
@@ -201,6 +209,24 @@ func loadJoins(ctx Context) ([]Join, []string) {
 	}
 	return out, p
 }
+
+// nameOf returns the string value of key in a JSON object, or "": the name
+// that identifies a list element in a problem's path.
+func nameOf(raw json.RawMessage, key string) string {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(obj[key], &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// labelKeys are the keys whose value names a list element in paths
+// (datasets[orders].columns[amount], delivery.stages[prod]).
+var labelKeys = []string{"name", "env"}
 
 // remarshal turns a decoded JSON value (as the CDK returns context) back
 // into JSON and decodes it into target.
@@ -249,10 +275,45 @@ func decodeInto(raw json.RawMessage, target any, path string, set map[string]boo
 			p = append(p, decodeInto(obj[k], f.Addr().Interface(), path+"."+k, set, setPrefix+k+".")...)
 			continue
 		}
+		if f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct {
+			p = append(p, decodeList(obj[k], f, path+"."+k)...)
+			continue
+		}
 		if err := json.Unmarshal(obj[k], f.Addr().Interface()); err != nil {
 			p = append(p, fmt.Sprintf("%s.%s: %s is not a valid %s", path, k, abbreviate(obj[k]), typeName(f.Type())))
 		}
 	}
+	return p
+}
+
+// decodeList decodes a JSON list of objects into the slice f, each element
+// key by key like decodeObject, so an unknown or badly typed key inside an
+// element (a column's "alowed") is reported with the element's name.
+func decodeList(raw json.RawMessage, f reflect.Value, path string) []string {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return []string{fmt.Sprintf("%s: must be a list of objects, got %s", path, abbreviate(raw))}
+	}
+	elem := f.Type().Elem()
+	out := reflect.MakeSlice(f.Type(), len(items), len(items))
+	var p []string
+	seen := map[string]bool{}
+	for i, item := range items {
+		name := ""
+		for _, k := range labelKeys {
+			if _, ok := jsonFields(elem)[k]; ok {
+				name = nameOf(item, k)
+				break
+			}
+		}
+		label := dataset.Label(name, i)
+		if seen[name] {
+			label = fmt.Sprint(i)
+		}
+		seen[name] = true
+		p = append(p, decodeInto(item, out.Index(i).Addr().Interface(), fmt.Sprintf("%s[%s]", path, label), nil, "")...)
+	}
+	f.Set(out)
 	return p
 }
 
@@ -315,6 +376,15 @@ func suggest(k string, fields map[string]int) string {
 	for f := range fields {
 		if d := levenshtein(k, f); d < bestD || (d == bestD && f < best) {
 			best, bestD = f, d
+		}
+	}
+	if best == "" {
+		// A shortened or extended key (event_time for event_time_field).
+		for _, f := range sortedKeys(fields) {
+			if len(k) >= 3 && (strings.HasPrefix(f, k) || strings.HasPrefix(k, f)) {
+				best = f
+				break
+			}
 		}
 	}
 	if best == "" {

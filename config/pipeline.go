@@ -69,15 +69,6 @@ func LoadPipeline(ctx Context) (*Pipeline, error) {
 		e.Problems = append(e.Problems, dp...)
 		return nil, e
 	}
-	// The stages decoded above without unknown-key checks; decode each
-	// again key by key so a typo in a stage is reported too.
-	var stages struct {
-		Stages []json.RawMessage `json:"stages"`
-	}
-	_ = json.Unmarshal(b, &stages)
-	for i, sb := range stages.Stages {
-		e.Problems = append(e.Problems, decodeObject(sb, &p.Stages[i], fmt.Sprintf("%s.stages[%d]", KeyPipeline, i), nil)...)
-	}
 	if p.Branch == "" {
 		p.Branch = "main"
 	}

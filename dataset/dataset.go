@@ -123,9 +123,68 @@ func (s Spec) NumericColumns() []Column {
 
 var identifier = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
+// ReservedWords are the Athena reserved keywords: the DDL list (Hive) and
+// the DML list (Trino) of docs.aws.amazon.com/athena/latest/ug/reserved-words.html,
+// lowercased. A column, table or view with one of these names must be
+// quoted in every query, and the generated DDL and named queries do not
+// quote, so such a name breaks them in Athena.
+var ReservedWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`
+all alter and array as authorization between bigint binary boolean both by case cashe cast char column
+conf constraint commit create cross cube current current_date current_timestamp cursor database date
+dayofweek decimal delete describe distinct div double drop else end exchange exists extended external
+extract false fetch float floor following for foreign from full function grant group grouping having if
+import in inner insert int integer intersect interval into is join lateral left less like local macro map
+more none not null numeric of on only or order out outer over partialscan partition percent preceding
+precision preserve primary procedure range reads reduce regexp references revoke right rlike rollback
+rollup row rows select set smallint start table tablesample then time timestamp to transform trigger true
+truncate unbounded union uniquejoin update user using utc_timestamp values varchar views when where window
+with
+current_catalog current_path current_role current_schema current_time current_user deallocate escape
+except execute json_array json_exists json_object json_query json_table json_value listagg localtime
+localtimestamp natural normalize prepare recursive skip trim uescape unnest`) {
+		ReservedWords[w] = true
+	}
+}
+
+// ReservedWordProblem returns why name cannot be used as an identifier in
+// Athena, or "" when it can. what names the kind of name ("column name").
+func ReservedWordProblem(name, what string) string {
+	if !ReservedWords[strings.ToLower(name)] {
+		return ""
+	}
+	return fmt.Sprintf("%q is an Athena (Trino/Hive) reserved word: as a %s it breaks the generated table DDL and named queries; choose another name, e.g. %q", name, what, suggestName(name))
+}
+
+func suggestName(name string) string {
+	switch name {
+	case "date", "timestamp", "time":
+		return "event_" + name
+	case "order":
+		return "order_id"
+	case "group", "user", "table":
+		return name + "_name"
+	}
+	return name + "_value"
+}
+
+// Label names an element of a list in a problem's path: its name when it
+// has one that identifies it, its index otherwise (e.g. columns[amount],
+// columns[3]).
+func Label(name string, i int) string {
+	if name != "" && !strings.ContainsAny(name, "[]. ") {
+		return name
+	}
+	return fmt.Sprint(i)
+}
+
 // Problems returns every problem of the declaration, each naming the field
-// (prefixed with path, e.g. `datasets[0]`), the bad value and what is
-// allowed. An empty result means the declaration is valid.
+// (prefixed with path, e.g. `datasets[orders]`), the bad value and what is
+// allowed. An empty result means the declaration is valid. A problem of one
+// field does not cause others: a column with an unknown type is not also
+// checked for its allowed values or range.
 func (s Spec) Problems(path string) []string {
 	var p []string
 	add := func(field, format string, args ...any) {
@@ -133,6 +192,8 @@ func (s Spec) Problems(path string) []string {
 	}
 	if !identifier.MatchString(s.Name) {
 		add("name", "%q is not a valid dataset name: use 1-64 lowercase letters, digits and underscores, starting with a letter", s.Name)
+	} else if msg := ReservedWordProblem(s.Name, "dataset (table) name"); msg != "" {
+		add("name", "%s", msg)
 	}
 	if s.Classification != "" && !slices.Contains(Classifications, s.Classification) {
 		add("classification", "%q is not allowed: use one of %s", s.Classification, strings.Join(Classifications, ", "))
@@ -144,20 +205,36 @@ func (s Spec) Problems(path string) []string {
 		add("columns", "is empty: declare at least the key and the event-time column")
 	}
 	seen := map[string]bool{}
+	badType := map[string]bool{}
 	for i, c := range s.Columns {
-		cp := fmt.Sprintf("columns[%d]", i)
-		if !identifier.MatchString(c.Name) {
-			add(cp+".name", "%q is not a valid column name: use 1-64 lowercase letters, digits and underscores, starting with a letter", c.Name)
-		}
-		if c.Name == "dt" || c.Name == "source" {
-			add(cp+".name", "%q is reserved for the partition columns dt and source", c.Name)
-		}
+		cp := "columns[" + Label(c.Name, i) + "]"
 		if seen[c.Name] {
+			cp = fmt.Sprintf("columns[%d]", i)
+		}
+		switch {
+		case c.Name == "":
+			add(cp+".name", "missing: every column needs a name (1-64 lowercase letters, digits and underscores)")
+		case !identifier.MatchString(c.Name):
+			add(cp+".name", "%q is not a valid column name: use 1-64 lowercase letters, digits and underscores, starting with a letter", c.Name)
+		case c.Name == "dt" || c.Name == "source":
+			add(cp+".name", "%q is reserved for the partition columns dt and source", c.Name)
+		case seen[c.Name]:
 			add(cp+".name", "%q is declared twice", c.Name)
+		default:
+			if msg := ReservedWordProblem(c.Name, "column name"); msg != "" {
+				add(cp+".name", "%s", msg)
+			}
 		}
 		seen[c.Name] = true
+		if c.Type == "" {
+			add(cp+".type", "missing: use one of %s", typeList())
+			badType[c.Name] = true
+			continue
+		}
 		if !slices.Contains(Types, c.Type) {
 			add(cp+".type", "%q is not a supported type: use one of %s", c.Type, typeList())
+			badType[c.Name] = true
+			continue
 		}
 		if len(c.Allowed) > 0 && c.Type != String {
 			add(cp+".allowed", "is set on a %s column: allowed values apply to string columns only", c.Type)
@@ -169,10 +246,13 @@ func (s Spec) Problems(path string) []string {
 			add(cp+".min", "%v is greater than max %v", *c.Min, *c.Max)
 		}
 	}
-	if et, ok := s.Column(s.EventTimeField); !ok {
-		add("event_time_field", "%q is not one of the declared columns (%s)", s.EventTimeField, strings.Join(s.columnNames(), ", "))
+	names := strings.Join(s.columnNames(), ", ")
+	if s.EventTimeField == "" {
+		add("event_time_field", "missing: name the required timestamp or date column that decides a record's dt= partition (declared columns: %s)", names)
+	} else if et, ok := s.Column(s.EventTimeField); !ok {
+		add("event_time_field", "%q is not one of the declared columns (%s)", s.EventTimeField, names)
 	} else {
-		if et.Type != Timestamp && et.Type != Date {
+		if et.Type != Timestamp && et.Type != Date && !badType[et.Name] {
 			add("event_time_field", "%q is a %s column: the event time must be a timestamp or date column", s.EventTimeField, et.Type)
 		}
 		if !et.Required {
@@ -184,15 +264,15 @@ func (s Spec) Problems(path string) []string {
 	}
 	for i, k := range s.Key {
 		if c, ok := s.Column(k); !ok {
-			add(fmt.Sprintf("key[%d]", i), "%q is not one of the declared columns (%s)", k, strings.Join(s.columnNames(), ", "))
+			add(fmt.Sprintf("key[%d]", i), "%q is not one of the declared columns (%s)", k, names)
 		} else if !c.Required {
 			add(fmt.Sprintf("key[%d]", i), "%q must be a required column: a key column cannot be null", k)
 		}
 	}
 	for i, g := range s.GroupBy {
 		if c, ok := s.Column(g); !ok {
-			add(fmt.Sprintf("group_by[%d]", i), "%q is not one of the declared columns (%s)", g, strings.Join(s.columnNames(), ", "))
-		} else if c.Type != String {
+			add(fmt.Sprintf("group_by[%d]", i), "%q is not one of the declared columns (%s)", g, names)
+		} else if c.Type != String && !badType[c.Name] {
 			add(fmt.Sprintf("group_by[%d]", i), "%q is a %s column: group by string columns only", g, c.Type)
 		}
 	}

@@ -632,7 +632,14 @@ def duck_connect(tables, rows_for=None, s3_root=None):
                              if t == "VARCHAR" and (n, t) in cols else f'CAST("{n}" AS {t}) AS "{n}"') for n, t in allc)
         else:
             raise services.EmulationError(f"table {db}.{name}: SerDe {serde} is not emulated")
-        con.execute(f"CREATE VIEW {fq} AS SELECT {sel} FROM {src}")
+        try:
+            con.execute(f"CREATE VIEW {fq} AS SELECT {sel} FROM {src}")
+            con.execute(f"SELECT count(*) FROM {fq}").fetchall()
+        except Exception as exc:  # the files do not fit the table definition
+            check(f"athena: {db}.{name} reads its files with the catalog's columns", False,
+                  f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+            con.execute(f"DROP VIEW IF EXISTS {fq}")
+            con.execute(f"CREATE TABLE {fq} ({ddl})")
     return con
 
 
@@ -1117,19 +1124,33 @@ def curated_model(specs, model, joins, start):
 
 
 def model_catalog(asm, specs, jobs_by_dataset, model, curated_tables, curated_root):
-    """rows_for(db, table, TableInput) for the model's DuckDB: the tables by their S3 location."""
-    by_loc = {}
+    """rows_for(db, table, TableInput) for the model's DuckDB.
+
+    Tables are matched by the lake's naming convention (processed <dataset>,
+    <dataset>_quarantine, <dataset>_daily, <join name>), never by their
+    Location, so a wrong Location makes the real query differ from the model.
+    Also checks that each of those tables points where its job writes.
+    """
+    by_name, where = {}, {}
     for ds in specs:
         a = jobs_by_dataset[ds]["args"]
-        by_loc[a["--processed_path"].rstrip("/")] = lambda ds=ds: model.processed_rows(ds)
-        by_loc[a["--quarantine_path"].rstrip("/")] = lambda ds=ds: [
+        by_name[ds] = lambda ds=ds: model.processed_rows(ds)
+        where[ds] = a["--processed_path"]
+        by_name[f"{ds}_quarantine"] = lambda ds=ds: [
             {"_quarantine_reason": "; ".join(f"{c}: x" for c in sorted(codes)), "dt": TODAY.isoformat()}
             for _, codes in model.quarantine[ds]]
+        where[f"{ds}_quarantine"] = a["--quarantine_path"]
     for table, (_, rows) in curated_tables.items():
-        by_loc[(curated_root + table).rstrip("/")] = lambda rows=rows: rows
+        by_name[table] = lambda rows=rows: rows
+        where[table] = curated_root + table + "/"
+    for db, name, ti in catalog_tables(asm):
+        if name in where:
+            loc = ti["StorageDescriptor"]["Location"]
+            check(f"catalog: {db}.{name} points where its job writes", loc.rstrip("/") == where[name].rstrip("/"),
+                  f"Location {loc}, the job writes {where[name]}")
 
     def rows_for(db, name, ti):
-        f = by_loc.get(ti["StorageDescriptor"]["Location"].rstrip("/"))
+        f = by_name.get(name)
         return f() if f else []
     return rows_for
 
@@ -1227,8 +1248,12 @@ def quality_bad_batch(asm, glue, specs, jobs_by_dataset, model, s3_root, log, be
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except services.EmulationError as exc:
-        print(f"e2e: not emulated / broken wiring: {exc}")
+    except Exception as exc:
+        if not isinstance(exc, services.EmulationError):
+            traceback.print_exc()
+        print(f"e2e: stopped: {type(exc).__name__}: {exc}")
         failed = [c for c in CHECKS if not c[1]]
+        for name, _, detail in failed:
+            print(f"  - {name}: {detail}")
         print(f"e2e: {len(CHECKS) - len(failed)} checks passed, {len(failed) + 1} failed")
         sys.exit(1)

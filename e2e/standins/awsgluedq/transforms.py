@@ -247,7 +247,11 @@ class EvaluateDataQuality:
         rows = []
         for text, rule in parse_ruleset(ruleset):
             ev.metrics = {}
-            ok, reason = ev.outcome(rule)
+            try:
+                ok, reason = ev.outcome(rule)
+            except DQDLError as exc:  # e.g. a column the data does not have: the rule fails, the run goes on
+                ok, reason = False, f"Rule could not be evaluated: {exc}"
+
             rows.append((text, "Passed" if ok else "Failed", reason, dict(ev.metrics)))
         schema = StructType([StructField("Rule", StringType()), StructField("Outcome", StringType()),
                              StructField("FailureReason", StringType()),

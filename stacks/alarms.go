@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawsevents"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/layout"
 )
 
 // Thresholds that are not config keys, each derived or documented here.
@@ -225,7 +227,7 @@ func (o *Observability) addRecorders() {
 					"bucket": map[string]interface{}{"name": []*string{st.Curated.BucketName()}},
 					// Spark's dynamic overwrite stages under .spark-staging*
 					// first; only the final partition folders count.
-					"object": map[string]interface{}{"key": awsevents.Match_Prefix(jsii.String(CuratedDailyPrefix(d.Name)))},
+					"object": map[string]interface{}{"key": awsevents.Match_Prefix(jsii.String(layout.CuratedDays(layout.DailyTable(d.Name))))},
 				},
 			},
 		})
@@ -245,10 +247,6 @@ func (o *Observability) addRecorders() {
 		o.jobRunsRule.AddTarget(target)
 	}
 }
-
-// CuratedDailyPrefix is where the curated job writes a dataset's daily
-// partitions (glue/lakelib/curated.py: table_name + "/dt=").
-func CuratedDailyPrefix(dataset string) string { return dataset + "_daily/dt=" }
 
 // FreshnessWindowHours is the alarm window of a dataset's freshness alarm:
 // its freshness_hours, capped at MaxAlarmWindowHours (see there).
@@ -295,7 +293,7 @@ func (o *Observability) addQualityAlarms() {
 			// One datapoint per quality run: no run, no news.
 			missing: awscloudwatch.TreatMissingData_NOT_BREACHING,
 			description: fmt.Sprintf("The data quality rules of %s failed: its curated tables (and joins using it) were not rebuilt. "+
-				"The failed rules are in s3://<processed>/%s%s/verdict.json and the quality job's log.", d.Name, QualityPrefix, d.Name)})
+				"The failed rules are in s3://<processed>/%s and the quality job's log.", d.Name, layout.Verdict(d.Name))})
 	}
 }
 
@@ -391,11 +389,11 @@ func (o *Observability) addDataErrorAlerts() {
 		}
 	}
 	o.failureRule("RawErrorObjects", "Firehose wrote failed records under the raw zone's errors/ prefix",
-		objectCreated(st.Raw.BucketName(), RawErrorsPrefix),
+		objectCreated(st.Raw.BucketName(), layout.Errors),
 		fmt.Sprintf("[%s] Firehose wrote failed records to s3://%s/%s (the folder after errors/ names the failure type; the validator log has the reason per record)",
 			prefix, field("$.detail.bucket.name"), field("$.detail.object.key")))
 	o.failureRule("QuarantinedRows", "The raw -> processed job quarantined rows that fail their dataset's schema",
-		objectCreated(st.Processed.BucketName(), QuarantinePrefix),
+		objectCreated(st.Processed.BucketName(), layout.Quarantine),
 		fmt.Sprintf("[%s] Rows were quarantined: s3://%s/%s (each line has _quarantine_reason)",
 			prefix, field("$.detail.bucket.name"), field("$.detail.object.key")))
 	if arn := o.lake.Ingestion.ReplicationTaskArn; arn != nil {
@@ -414,10 +412,6 @@ func (o *Observability) addDataErrorAlerts() {
 			fmt.Sprintf("[%s] DMS replication task failed: %s (%s)", prefix, field("$.detail.eventType"), field("$.detail.detailMessage")))
 	}
 }
-
-// RawErrorsPrefix is where Firehose writes records it could not process or
-// deliver (see RawErrorPrefix for the full key layout).
-const RawErrorsPrefix = "errors/"
 
 // failureRule sends matching events to the topic as a readable message.
 func (o *Observability) failureRule(id, description string, pattern *awsevents.EventPattern, message string) {

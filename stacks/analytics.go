@@ -16,6 +16,7 @@ import (
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/dataset"
+	"github.com/example/datalake/layout"
 	"github.com/example/datalake/queries"
 )
 
@@ -147,7 +148,7 @@ func (a *Analytics) addTables(cfg *config.Config, st *Storage, start string) {
 				}),
 			},
 			Parameters: &map[string]*string{
-				"storage.location.template": jsii.String("s3://" + *bucket.BucketName() + "/" + prefix + "dt=${dt}/"),
+				"storage.location.template": jsii.String("s3://" + *bucket.BucketName() + "/" + prefix + layout.DayKey + "=${dt}/"),
 			},
 			DataFormat: format,
 			Compressed: jsii.Bool(compressed),
@@ -160,7 +161,7 @@ func (a *Analytics) addTables(cfg *config.Config, st *Storage, start string) {
 	for _, d := range cfg.Datasets {
 		name := dataset.DailyTable(d)
 		table("DailyTable-"+d.Name, name, "Daily aggregates of "+d.Name+" (curated zone)",
-			st.Curated, name+"/", dataset.DailyColumns(d), awsglue.DataFormat_PARQUET(), false)
+			st.Curated, layout.Curated(name), dataset.DailyColumns(d), awsglue.DataFormat_PARQUET(), false)
 		a.CuratedTables = append(a.CuratedTables, name)
 	}
 	for _, j := range cfg.Joins {
@@ -168,7 +169,7 @@ func (a *Analytics) addTables(cfg *config.Config, st *Storage, start string) {
 		if err != nil {
 			panic(err) // config validation already checked the join
 		}
-		table("JoinTable-"+j.Name, j.Name, j.Description+" (curated zone)", st.Curated, j.Name+"/", cols, awsglue.DataFormat_PARQUET(), false)
+		table("JoinTable-"+j.Name, j.Name, j.Description+" (curated zone)", st.Curated, layout.Curated(j.Name), cols, awsglue.DataFormat_PARQUET(), false)
 		a.CuratedTables = append(a.CuratedTables, j.Name)
 	}
 	for _, d := range cfg.Datasets {
@@ -177,7 +178,7 @@ func (a *Analytics) addTables(cfg *config.Config, st *Storage, start string) {
 			panic(fmt.Sprintf("stacks: join %q has the name of the quarantine table of dataset %q: rename the join", name, d.Name))
 		}
 		table("QuarantineTable-"+d.Name, name, "Records of "+d.Name+" the raw->processed job quarantined, with _quarantine_reason; dt is the run date",
-			st.Processed, QuarantinePrefix+d.Name+"/", queries.QuarantineColumns(d), awsglue.DataFormat_JSON(), true)
+			st.Processed, layout.QuarantineOf(d.Name), queries.QuarantineColumns(d), awsglue.DataFormat_JSON(), true)
 	}
 }
 

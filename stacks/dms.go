@@ -18,6 +18,7 @@ import (
 
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
+	"github.com/example/datalake/layout"
 )
 
 // DMS replication of a source database into the lake (config block `dms`).
@@ -34,10 +35,10 @@ const (
 	// the repository root.
 	DMSTaskSettingsFile = "ingestion/dms/task-settings.json"
 	// DMSLandingFolder is where the s3 target writes in the raw bucket
-	// (DMS adds <schema>/<table>/ below it). The raw->processed job of a
-	// replicated dataset reads <folder>/<schema>/<dataset>/ besides
+	// (layout.DMSLanding; DMS adds <schema>/<table>/ below it). The
+	// raw->processed job of a replicated dataset reads it besides
 	// landing/<dataset>/ (see DMSLandingPath).
-	DMSLandingFolder = "landing/dms"
+	DMSLandingFolder = layout.DMSLanding
 )
 
 // dmsEnginePorts are the default ports of the source engines config
@@ -276,7 +277,7 @@ func DMSLandingPath(cfg *config.Config, datasetName string) string {
 	if !cfg.DMS.Enabled || cfg.DMS.Target != "s3" || !slices.Contains(cfg.DMS.Tables, datasetName) {
 		return ""
 	}
-	return DMSLandingFolder + "/" + cfg.DMS.SourceSchema + "/" + datasetName + "/"
+	return layout.DMSTable(cfg.DMS.SourceSchema, datasetName)
 }
 
 // dmsPrincipal is the DMS service limited to this account (confused-deputy

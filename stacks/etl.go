@@ -22,6 +22,7 @@ import (
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/dataset"
+	"github.com/example/datalake/layout"
 )
 
 // jobSpec is one Glue job of the workflow.
@@ -127,16 +128,16 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 	for _, d := range cfg.Datasets {
 		spec := mustJSON(d)
 		role := glueRole(stack, "RawToProcessedRole-"+d.Name, "raw -> processed job of "+d.Name)
-		st.Raw.GrantRead(role, jsii.String("source="+d.Name+"/*"))
-		st.Raw.GrantRead(role, jsii.String(LandingPrefix+d.Name+"/*"))
-		landing := bucketURL(st.Raw, LandingPrefix+d.Name+"/")
+		st.Raw.GrantRead(role, jsii.String(layout.Source(d.Name)+"*"))
+		st.Raw.GrantRead(role, jsii.String(layout.LandingOf(d.Name)+"*"))
+		landing := bucketURL(st.Raw, layout.LandingOf(d.Name))
 		if dms := DMSLandingPath(cfg, d.Name); dms != "" {
 			// Replicated by DMS into S3: read its files too (CSV with Op).
 			st.Raw.GrantRead(role, jsii.String(dms+"*"))
 			landing += "," + bucketURL(st.Raw, dms)
 		}
-		st.Processed.GrantReadWrite(role, jsii.String(d.Name+"/*"))
-		st.Processed.GrantReadWrite(role, jsii.String(QuarantinePrefix+d.Name+"/*"))
+		st.Processed.GrantReadWrite(role, jsii.String(layout.Processed(d.Name)+"*"))
+		st.Processed.GrantReadWrite(role, jsii.String(layout.QuarantineOf(d.Name)+"*"))
 		st.Key.GrantEncryptDecrypt(role) // job bookmarks are client-side encrypted
 		suppressJobRole(role, "the job reads its dataset's raw prefixes and writes its processed and quarantine prefixes.", idRaw, idProcessed)
 		rawJobs = append(rawJobs, p.newJob(cfg, jobSpec{
@@ -145,10 +146,10 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 			role:        role,
 			args: map[string]string{
 				"dataset_spec":    spec,
-				"raw_path":        bucketURL(st.Raw, "source="+d.Name+"/"),
+				"raw_path":        bucketURL(st.Raw, layout.Source(d.Name)),
 				"landing_path":    landing,
-				"processed_path":  bucketURL(st.Processed, d.Name+"/"),
-				"quarantine_path": bucketURL(st.Processed, QuarantinePrefix+d.Name+"/"),
+				"processed_path":  bucketURL(st.Processed, layout.Processed(d.Name)),
+				"quarantine_path": bucketURL(st.Processed, layout.QuarantineOf(d.Name)),
 				"target_file_mb":  fmt.Sprint(cfg.TargetFileMB),
 			},
 		}, lib))
@@ -161,8 +162,8 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 			TargetTable: awsglue.DataQualityTargetTable_FromTableName(db, jsii.String(d.Name)),
 		})
 		qrole := glueRole(stack, "QualityRole-"+d.Name, "quality check of "+d.Name)
-		st.Processed.GrantRead(qrole, jsii.String(d.Name+"/*"))
-		st.Processed.GrantReadWrite(qrole, jsii.String(QualityPrefix+d.Name+"/*"))
+		st.Processed.GrantRead(qrole, jsii.String(layout.Processed(d.Name)+"*"))
+		st.Processed.GrantReadWrite(qrole, jsii.String(layout.QualityOf(d.Name)+"*"))
 		st.Key.GrantEncryptDecrypt(qrole)
 		// The dataset's QualityFailed metric (its alarm), nothing else.
 		qrole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -188,7 +189,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 				"ruleset":           ruleset,
 				"dataset_name":      d.Name,
 				"lookback_days":     fmt.Sprint(cfg.QualityLookbackDays),
-				"verdict_path":      bucketURL(st.Processed, QualityPrefix+d.Name+"/verdict.json"),
+				"verdict_path":      bucketURL(st.Processed, layout.Verdict(d.Name)),
 				"metrics_namespace": QualityMetricsNamespace,
 				"environment":       cfg.Prefix(),
 			},
@@ -202,9 +203,9 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 	}
 	crole := glueRole(stack, "ProcessedToCuratedRole", "processed -> curated job")
 	for _, d := range cfg.Datasets {
-		st.Processed.GrantRead(crole, jsii.String(d.Name+"/*"))
+		st.Processed.GrantRead(crole, jsii.String(layout.Processed(d.Name)+"*"))
 	}
-	st.Processed.GrantRead(crole, jsii.String(QualityPrefix+"*"))
+	st.Processed.GrantRead(crole, jsii.String(layout.Quality+"*"))
 	st.Curated.GrantReadWrite(crole, nil)
 	st.Key.GrantEncryptDecrypt(crole)
 	suppressJobRole(crole, "the curated job reads the processed datasets and writes the curated zone.", idProcessed, idCurated)
@@ -218,7 +219,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 			"processed_root": bucketURL(st.Processed, ""),
 			"curated_root":   bucketURL(st.Curated, ""),
 			"lookback_days":  fmt.Sprint(cfg.CuratedLookbackDays),
-			"quality_root":   bucketURL(st.Processed, QualityPrefix),
+			"quality_root":   bucketURL(st.Processed, layout.Quality),
 		},
 	}, lib)
 
@@ -281,13 +282,13 @@ func (p *Processing) startWorkflowOn(cfg *config.Config, st *Storage, wf awsglue
 		Targets:            target,
 	})
 	awsevents.NewCfnRule(p.Stack, jsii.String("LandingUploads"), &awsevents.CfnRuleProps{
-		Description: jsii.String("Starts the ETL workflow when files land under " + LandingPrefix),
+		Description: jsii.String("Starts the ETL workflow when files land under " + layout.Landing),
 		EventPattern: map[string]any{
 			"source":      []string{"aws.s3"},
 			"detail-type": []string{"Object Created"},
 			"detail": map[string]any{
 				"bucket": map[string]any{"name": []any{st.Raw.BucketName()}},
-				"object": map[string]any{"key": []any{map[string]any{"prefix": LandingPrefix}}},
+				"object": map[string]any{"key": []any{map[string]any{"prefix": layout.Landing}}},
 			},
 		},
 		Targets: target,

@@ -16,6 +16,7 @@ import (
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/dataset"
+	"github.com/example/datalake/layout"
 )
 
 // ProcessingProps configure the processing stack.
@@ -77,11 +78,6 @@ func newJobConnection(stack awscdk.Stack, cfg *config.Config, st *Storage) awsgl
 // Layout of the processed and curated zones, shared with the Glue jobs
 // (glue/README.md) and the analytics tables.
 const (
-	LandingPrefix    = "landing/"
-	QuarantinePrefix = "_quarantine/"
-	// QualityPrefix holds each dataset's latest quality verdict
-	// (_quality/<dataset>/verdict.json), which gates its curated output.
-	QualityPrefix = "_quality/"
 	// QualityMetricsNamespace holds QualityFailed (dimensions Dataset,
 	// Environment): 1 when a dataset's rules failed, 0 when they passed.
 	QualityMetricsNamespace = "DataLake/Quality"
@@ -173,16 +169,16 @@ func (p *Processing) addTables(cfg *config.Config, st *Storage, db awsglue.IData
 		})
 	}
 	for _, d := range cfg.Datasets {
-		table("RawTable-"+d.Name, d.Name+"_raw", "Raw envelopes of "+d.Name+" as delivered by Firehose", st.Raw, "source="+d.Name+"/", dataset.RawColumns(d), awsglue.DataFormat_JSON())
-		table("ProcessedTable-"+d.Name, d.Name, d.Description+" (cleaned, typed, de-duplicated)", st.Processed, d.Name+"/", dataset.ProcessedColumns(d), awsglue.DataFormat_PARQUET())
-		table("DailyTable-"+d.Name, dataset.DailyTable(d), "Daily aggregates of "+d.Name, st.Curated, dataset.DailyTable(d)+"/", dataset.DailyColumns(d), awsglue.DataFormat_PARQUET())
+		table("RawTable-"+d.Name, d.Name+"_raw", "Raw envelopes of "+d.Name+" as delivered by Firehose", st.Raw, layout.Source(d.Name), dataset.RawColumns(d), awsglue.DataFormat_JSON())
+		table("ProcessedTable-"+d.Name, d.Name, d.Description+" (cleaned, typed, de-duplicated)", st.Processed, layout.Processed(d.Name), dataset.ProcessedColumns(d), awsglue.DataFormat_PARQUET())
+		table("DailyTable-"+d.Name, dataset.DailyTable(d), "Daily aggregates of "+d.Name, st.Curated, layout.Curated(dataset.DailyTable(d)), dataset.DailyColumns(d), awsglue.DataFormat_PARQUET())
 	}
 	for _, j := range cfg.Joins {
 		cols, err := dataset.JoinColumns(j, cfg.Datasets)
 		if err != nil {
 			panic(err) // config validation already checked the join
 		}
-		table("JoinTable-"+j.Name, j.Name, j.Description, st.Curated, j.Name+"/", cols, awsglue.DataFormat_PARQUET())
+		table("JoinTable-"+j.Name, j.Name, j.Description, st.Curated, layout.Curated(j.Name), cols, awsglue.DataFormat_PARQUET())
 	}
 }
 
@@ -239,7 +235,7 @@ func catalogArns(stack awscdk.Stack, db string, tablePattern string) *[]*string 
 func (p *Processing) addLandingCrawler(cfg *config.Config, st *Storage, db awsglue.IDatabase, secName string) awsglue.CfnCrawler {
 	stack := p.Stack
 	role := glueRole(stack, "LandingCrawlerRole", "Crawls the raw zone's landing prefix")
-	st.Raw.GrantRead(role, jsii.String(LandingPrefix+"*"))
+	st.Raw.GrantRead(role, jsii.String(layout.Landing+"*"))
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings("glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
 			"glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition"),
@@ -256,12 +252,12 @@ func (p *Processing) addLandingCrawler(cfg *config.Config, st *Storage, db awsgl
 	})
 	crawler := awsglue.NewCfnCrawler(stack, jsii.String("LandingCrawler"), &awsglue.CfnCrawlerProps{
 		Name:         jsii.String(cfg.Prefix() + "-landing"),
-		Description:  jsii.String("Schema discovery for uploads and database exports under " + LandingPrefix),
+		Description:  jsii.String("Schema discovery for uploads and database exports under " + layout.Landing),
 		Role:         role.RoleArn(),
 		DatabaseName: db.DatabaseName(),
 		TablePrefix:  jsii.String("landing_"),
 		Targets: &awsglue.CfnCrawler_TargetsProperty{S3Targets: &[]*awsglue.CfnCrawler_S3TargetProperty{{
-			Path: jsii.String("s3://" + *st.Raw.BucketName() + "/" + LandingPrefix),
+			Path: jsii.String("s3://" + *st.Raw.BucketName() + "/" + layout.Landing),
 		}}},
 		Schedule: &awsglue.CfnCrawler_ScheduleProperty{ScheduleExpression: jsii.String(cfg.CrawlerSchedule)},
 		// New folders only: each run reads what arrived since the last one.

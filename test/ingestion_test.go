@@ -14,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/dataset"
+	"github.com/example/datalake/layout"
 	"github.com/example/datalake/stacks"
 )
 
@@ -710,14 +711,14 @@ func TestDmsS3TargetInProduction(t *testing.T) {
 		t.Errorf("mysql source = %v", src)
 	}
 	s3 := tgt["S3Settings"].(map[string]any)
-	if tgt["EngineName"] != "s3" || s3["BucketFolder"] != stacks.DMSLandingFolder || s3["EncryptionMode"] != "SSE_KMS" ||
+	if tgt["EngineName"] != "s3" || s3["BucketFolder"] != layout.DMSLanding || s3["EncryptionMode"] != "SSE_KMS" ||
 		!strings.Contains(fmt.Sprint(s3["BucketName"]), "RawBucket") || !strings.Contains(fmt.Sprint(s3["ServerSideEncryptionKmsKeyId"]), "LakeKey") {
 		t.Errorf("s3 target = %v", s3)
 	}
 	role := logicalID(t, tpl, "AWS::IAM::Role", "TargetBucketRole")
 	for _, pol := range resources(tpl, "AWS::IAM::Policy") {
 		if strings.Contains(fmt.Sprint(props(pol)["Roles"]), role) {
-			if doc := fmt.Sprint(props(pol)["PolicyDocument"]); !strings.Contains(doc, "/"+stacks.DMSLandingFolder+"/*") || strings.Contains(doc, "kinesis:") {
+			if doc := fmt.Sprint(props(pol)["PolicyDocument"]); !strings.Contains(doc, "/"+layout.DMSLanding+"/*") || strings.Contains(doc, "kinesis:") {
 				t.Errorf("bucket role policy = %s, want writes under the DMS landing folder only", doc)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/dataset"
+	"github.com/example/datalake/layout"
 	"github.com/example/datalake/stacks"
 )
 
@@ -304,7 +305,7 @@ func TestDmsS3FilesReachTheJob(t *testing.T) {
 	check(t, "dms target folder", func() {
 		s.tpl("ingestion").HasResourceProperties(jsii.String("AWS::DMS::Endpoint"), map[string]any{
 			"EngineName": "s3",
-			"S3Settings": assertions.Match_ObjectLike(&map[string]any{"BucketFolder": stacks.DMSLandingFolder, "IncludeOpForFullLoad": true, "TimestampColumnName": "_dms_timestamp"}),
+			"S3Settings": assertions.Match_ObjectLike(&map[string]any{"BucketFolder": layout.DMSLanding, "IncludeOpForFullLoad": true, "TimestampColumnName": "_dms_timestamp"}),
 		})
 	})
 }

@@ -794,6 +794,20 @@ def main():
         wrong = [(r, by_data.get(d)) for _, d, r in model.validator_rejects if by_data.get(d) != r]
         check("validator: every invalid record rejected with its expected reason", not wrong,
               f"expected vs logged: {wrong[:4]}")
+        say(f"API: {len(api.requests)} requests ({sum(1 for r in api.requests if r.get('status') == 200)} x 200, "
+            f"{sum(1 for r in api.requests if r.get('status') == 400)} x 400), {vtl.rendered} templates rendered by Velocity")
+        say(f"stream: {sum(len(s) for s in stream.shards)} records on {stream.shard_count} shard(s)")
+        say(f"firehose: read {fs['read']}, Ok {fs['Ok']}, ProcessingFailed {fs['ProcessingFailed']}, Dropped {fs['Dropped']}, "
+            f"{fs['invocations']} Lambda invocation(s), {fs['objects']} S3 objects")
+ 
+        for ds, st in summary.items():
+            say(f"{ds}: API accepted {st['api_ok']} records, {st['api_400']} requests rejected (400); "
+                f"{st['stream_put']} put straight on the stream; {st['landing']} landing rows")
+        rej = {}
+        for r in reasons.values():
+            rej[r] = rej.get(r, 0) + 1
+        say("validator rejections (from its log): " + ", ".join(f"{k} {v}" for k, v in sorted(rej.items())))
+        say(f"API model rejections (400): {len(model.api_rejects)} (" + ", ".join(sorted({why for _, _, why in model.api_rejects})) + ")")
         # the raw zone
         raw_bucket = firehose.bucket
         err_files = [f for f in walk_files(os.path.join(s3_root, raw_bucket)) if "/errors/" in f]
@@ -849,16 +863,6 @@ def main():
         vtl.close()
         log.close()
 
-    say(f"API: {len(api.requests)} requests ({sum(1 for r in api.requests if r.get('status') == 200)} x 200, "
-        f"{sum(1 for r in api.requests if r.get('status') == 400)} x 400), {vtl.rendered} templates rendered by Velocity")
-    say(f"stream: {sum(len(s) for s in stream.shards)} records on {stream.shard_count} shard(s)")
-    say(f"firehose: read {fs['read']}, Ok {fs['Ok']}, ProcessingFailed {fs['ProcessingFailed']}, Dropped {fs['Dropped']}, "
-        f"{fs['invocations']} Lambda invocation(s), {fs['objects']} S3 objects")
-    rej = {}
-    for _, _, r in model.validator_rejects:
-        rej[r] = rej.get(r, 0) + 1
-    say("validator rejections: " + ", ".join(f"{k} {v}" for k, v in sorted(rej.items())))
-    say(f"API model rejections (400): {len(model.api_rejects)} (" + ", ".join(sorted({why for _, _, why in model.api_rejects})) + ")")
     print()
     print("==== local lake report ====")
     for line in REPORT:

@@ -1,6 +1,8 @@
 # Every target runs with the pinned Node.js and CDK CLI from .tools/
 # (installed on first use). ENV selects the environment block of cdk.json.
+# `make` alone lists the targets (the `## target:` comments below).
 SHELL := /bin/bash
+.DEFAULT_GOAL := help
 ENV ?= dev
 STAGE ?= prod
 TOOLS := $(CURDIR)/.tools/node_modules/.bin
@@ -8,7 +10,20 @@ export PATH := $(TOOLS):$(PATH)
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 CDK := $(TOOLS)/cdk --no-notices
 
-.PHONY: actionlint tools synth test lint diff deploy destroy synth-pipeline diff-pipeline diff-offline diff-templates diagram clean
+.PHONY: help actionlint tools build synth test lint diff deploy destroy synth-pipeline diff-pipeline diff-offline diff-templates baseline diagram configschema clean aws-credentials
+
+# One cloud assembly per environment and mode, so a synth of one never
+# leaves templates behind that another target picks up. The pipeline's
+# CodeBuild synth step (stacks/pipeline.go) expects its assembly in cdk.out/
+# itself, so there (CODEBUILD_BUILD_ID is set) pipeline mode keeps cdk.out.
+OUT_DIR = cdk.out/$(ENV)
+PIPELINE_OUT := $(if $(CODEBUILD_BUILD_ID),cdk.out,cdk.out/pipeline)
+
+## help: list the targets (also what plain `make` prints)
+help:
+	@echo "usage: make TARGET [ENV=dev] (ENV is a block of cdk.json context.environments)"
+	@awk '/^## [a-z][a-z -\/]*:/ { sub(/^## /, ""); split($$0, a, ": "); printf "  %-22s %s\n", a[1], substr($$0, length(a[1]) + 3); next } \
+	     /^## / { sub(/^## /, ""); printf "  %-22s %s\n", "", $$0 }' $(firstword $(MAKEFILE_LIST))
 
 # actionlint checks .github/workflows (make test, make lint); built from the
 # Go module proxy into .cache/bin (git-ignored), pinned here.
@@ -21,12 +36,21 @@ $(TOOLS)/cdk: .tools/package.json .tools/package-lock.json
 	npm ci --prefix .tools --no-audit --no-fund --loglevel=error
 	@touch $@
 $(ACTIONLINT):
-	GOBIN=$(CURDIR)/.cache/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
-	mv $(CURDIR)/.cache/bin/actionlint $@
+	@echo "building actionlint $(ACTIONLINT_VERSION) from the Go module proxy into .cache/bin (once per machine, about 30 s)"
+	@GOBIN=$(CURDIR)/.cache/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	@mv $(CURDIR)/.cache/bin/actionlint $@
 
-## synth: synthesize ENV (default dev) into cdk.out/
-synth: tools
-	$(CDK) synth --quiet -c env=$(ENV) -o cdk.out
+## build: compile the CDK app (the first time on a machine this compiles the
+## Go CDK bindings: about 3 minutes of silence otherwise)
+build:
+	@if [[ "$$(go list -f '{{.Stale}}' github.com/aws/aws-cdk-go/awscdk/v2 2>/dev/null)" != false ]]; then \
+	  echo "compiling the CDK app and the Go CDK bindings (cold Go build cache: about 3-4 minutes on 2 cores, seconds afterwards)"; \
+	  go build -o /dev/null . && echo "compiled"; fi
+
+## synth: synthesize ENV (default dev) into cdk.out/ENV/
+synth: tools build
+	$(CDK) synth --quiet -c env=$(ENV) -o $(OUT_DIR)
+	@echo "templates of $(ENV): $(OUT_DIR)/"
 
 ## test: every check CI runs (formatting, vet, unit and template tests, job scripts, strict synth, cfn-lint)
 test: tools $(ACTIONLINT)
@@ -36,36 +60,60 @@ test: tools $(ACTIONLINT)
 lint: tools $(ACTIONLINT)
 	bash scripts/test.sh lint
 
+# Deploy, destroy and diff need AWS credentials; without any the CLI ends
+# with a bare "Unable to resolve AWS account". Say what to do first. CI
+# (GitHub Actions, CodeBuild) and machines with an instance role pass;
+# AWS_CHECK=0 skips the check.
+aws-credentials:
+	@if [[ "$${AWS_CHECK:-1}" != 0 && -z "$${GITHUB_ACTIONS:-}$${CODEBUILD_BUILD_ID:-}$${AWS_ACCESS_KEY_ID:-}$${AWS_PROFILE:-}$${AWS_WEB_IDENTITY_TOKEN_FILE:-}$${AWS_CONTAINER_CREDENTIALS_RELATIVE_URI:-}$${AWS_CONTAINER_CREDENTIALS_FULL_URI:-}" \
+	      && ! -s "$${AWS_SHARED_CREDENTIALS_FILE:-$$HOME/.aws/credentials}" && ! -s "$${AWS_CONFIG_FILE:-$$HOME/.aws/config}" ]]; then \
+	  echo "no AWS credentials found (no AWS_PROFILE or AWS_ACCESS_KEY_ID, no ~/.aws/credentials or ~/.aws/config)." >&2; \
+	  echo "  make $(MAKECMDGOALS) needs an AWS account: run 'aws configure' or 'aws sso login --profile NAME', then" >&2; \
+	  echo "  AWS_PROFILE=NAME make $(MAKECMDGOALS) ENV=$(ENV) (bootstrap once per account and region: ./cdk bootstrap aws://ACCOUNT/REGION; see docs/deploy.md)." >&2; \
+	  echo "  Offline alternatives: make synth, make diff-offline (docs/deploy.md). On an instance role: AWS_CHECK=0." >&2; \
+	  exit 2; fi
+
 ## diff: compare ENV with what is deployed (needs AWS credentials)
-diff: tools
-	$(CDK) diff -c env=$(ENV) --all
+diff: tools aws-credentials
+	$(CDK) diff -c env=$(ENV) -o $(OUT_DIR)
 
 ## deploy / destroy: ENV to the account of your credentials. Data is
 ## retained unless ENV's block has allow_destroy and the deploy was run with
 ## CONFIRM_DESTROY=<ENV> (the removal policy is in the deployed template).
 CONFIRM := $(if $(CONFIRM_DESTROY),-c confirm_destroy=$(CONFIRM_DESTROY))
-deploy: tools
-	$(CDK) deploy -c env=$(ENV) $(CONFIRM) --all
-destroy: tools
-	$(CDK) destroy -c env=$(ENV) $(CONFIRM) --all
+deploy: tools aws-credentials
+	$(CDK) deploy -c env=$(ENV) $(CONFIRM) -o $(OUT_DIR) --all
+destroy: tools aws-credentials
+	$(CDK) destroy -c env=$(ENV) $(CONFIRM) -o $(OUT_DIR) --all
 
-## synth-pipeline: pipeline mode (what the pipeline's synth step runs)
-synth-pipeline: tools
-	$(CDK) synth --quiet -c pipeline=true -o cdk.out
+## synth-pipeline: pipeline mode (what the pipeline's synth step runs) into cdk.out/pipeline/
+synth-pipeline: tools build
+	$(CDK) synth --quiet -c pipeline=true -o $(PIPELINE_OUT)
 
 ## diff-pipeline: diff of every stack of STAGE against what is deployed
-diff-pipeline: tools
-	$(CDK) diff -c pipeline=true --app cdk.out '$(shell jq -r .context.delivery.project cdk.json)-pipeline/$(STAGE)/*'
+diff-pipeline: tools aws-credentials
+	$(CDK) diff -c pipeline=true --app $(PIPELINE_OUT) '$(shell jq -r .context.delivery.project cdk.json)-pipeline/$(STAGE)/*'
+
+## baseline: synthesize ENV and save its templates in BASE (default cdk.base/)
+## as the base of diff-offline (run it on the commit you compare against)
+BASE ?= cdk.base
+baseline: synth
+	@mkdir -p $(BASE) && rm -f $(BASE)/*-$(ENV)-*.template.json
+	@cp $(OUT_DIR)/*-$(ENV)-*.template.json $(BASE)/
+	@echo "saved $$(ls $(BASE)/*-$(ENV)-*.template.json | wc -l) templates of $(ENV) in $(BASE)/: later, make diff-offline ENV=$(ENV) shows what changed"
 
 ## diff-offline: synthesize ENV, then diff its stacks against templates saved in BASE (default cdk.base/), no AWS needed
-BASE ?= cdk.base
 diff-offline: synth
-	@$(MAKE) --no-print-directory diff-templates ENV=$(ENV) BASE=$(BASE) OUT=cdk.out
+	@$(MAKE) --no-print-directory diff-templates ENV=$(ENV) BASE=$(BASE) OUT=$(OUT_DIR)
 
-## diff-templates: diff ENV's stacks already synthesized in OUT (default cdk.out) against BASE;
+## diff-templates: diff ENV's stacks already synthesized in OUT (default cdk.out/ENV) against BASE;
 ## a stack without a template in BASE is reported as new and not diffed
-OUT ?= cdk.out
+OUT ?= $(OUT_DIR)
 diff-templates: tools
+	@if ! compgen -G "$(BASE)/*-$(ENV)-*.template.json" >/dev/null; then \
+	  echo "no saved $(ENV) templates in $(BASE)/: nothing to diff against." >&2; \
+	  echo "  Save a base first: make baseline ENV=$(ENV) [BASE=$(BASE)] on the commit to compare with (e.g. main)," >&2; \
+	  echo "  then come back to your branch and run make diff-offline ENV=$(ENV)." >&2; exit 1; fi
 	@set -e; found=0; for t in $(OUT)/*-$(ENV)-*.template.json; do \
 	  [[ -e $$t ]] || continue; found=1; \
 	  n=$$(basename $$t .template.json); \
@@ -84,5 +132,6 @@ diagram: tools
 actionlint: $(ACTIONLINT)
 	$(ACTIONLINT) -no-color
 
+## clean: remove every synthesized assembly and the saved base
 clean:
 	rm -rf cdk.out cdk.out.* cdk.base

@@ -15,4 +15,4 @@ python3 -m py_compile "${files[@]}"
 echo "compiled ${#files[@]} files"
 
 echo "== unittest"
-python3 -m unittest discover -s tests -v
+python3 -m unittest discover -s tests

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/datalake/assets"
 	"github.com/example/datalake/dataset"
 	"github.com/example/datalake/layout"
 	"github.com/example/datalake/stacks"
@@ -487,7 +488,7 @@ func TestApiGatewayResponsesExplain(t *testing.T) {
 	if b := fmt.Sprint(byType["BAD_REQUEST_BODY"]["ResponseTemplates"]); !strings.Contains(b, "docs/api.md") {
 		t.Errorf("BAD_REQUEST_BODY does not say where the rules are: %s", b)
 	}
-	if b := fmt.Sprint(byType["MISSING_AUTHENTICATION_TOKEN"]["ResponseTemplates"]); !strings.Contains(b, "{clickstream|orders}") {
+	if b, want := fmt.Sprint(byType["MISSING_AUTHENTICATION_TOKEN"]["ResponseTemplates"]), "{"+strings.Join(datasetNames(), "|")+"}"; !strings.Contains(b, want) {
 		t.Errorf("an unknown route does not list the declared datasets: %s", b)
 	}
 }
@@ -668,7 +669,7 @@ func TestDmsOnlyWhenEnabled(t *testing.T) {
 	}
 
 	// Task settings come from the file in the repository, unchanged.
-	raw, err := os.ReadFile("../" + stacks.DMSTaskSettingsFile)
+	raw, err := os.ReadFile("../" + assets.DMSTaskSettings)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -676,7 +677,7 @@ func TestDmsOnlyWhenEnabled(t *testing.T) {
 	_ = json.Unmarshal(raw, &file)
 	_ = json.Unmarshal([]byte(tp["ReplicationTaskSettings"].(string)), &got)
 	if fmt.Sprint(file) != fmt.Sprint(got) {
-		t.Errorf("task settings differ from %s", stacks.DMSTaskSettingsFile)
+		t.Errorf("task settings differ from %s", assets.DMSTaskSettings)
 	}
 	if lg := got["Logging"].(map[string]any); lg["EnableLogging"] != true {
 		t.Errorf("task logging = %v, want on", lg)
@@ -754,4 +755,13 @@ func TestWafLogging(t *testing.T) {
 	if n := len(resources(dev.json("ingestion"), "AWS::WAFv2::LoggingConfiguration")); n != 0 {
 		t.Errorf("dev (WAF off) has %d WAF logging configurations", n)
 	}
+}
+
+// datasetNames returns the declared dataset names in declaration order.
+func datasetNames() []string {
+	var out []string
+	for _, d := range dev.Cfg.Datasets {
+		out = append(out, d.Name)
+	}
+	return out
 }

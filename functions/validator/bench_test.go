@@ -100,7 +100,7 @@ func benchBatch(n int) [][]byte {
 }
 
 func benchValidator(tb testing.TB) *Validator {
-	specs, err := LoadDatasets("testdata/datasets.json")
+	specs, err := LoadDatasets(datasetsFile)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -258,7 +258,7 @@ func loadFixture(t *testing.T) events.KinesisFirehoseEvent {
 
 func newTestHandler(t *testing.T, limits Limits, out *bytes.Buffer) *Handler {
 	t.Helper()
-	specs, err := LoadDatasets("testdata/datasets.json")
+	specs, err := LoadDatasets(datasetsFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,7 +501,7 @@ func TestHandlerNotInitialised(t *testing.T) {
 // and every column type, for the checks the examples cannot reach.
 func testSpecs(t *testing.T) []dataset.Spec {
 	t.Helper()
-	specs, err := LoadDatasets("testdata/datasets.json")
+	specs, err := LoadDatasets(datasetsFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -650,11 +650,11 @@ func env(m map[string]string) func(string) string {
 func noExecutable() (string, error) { return "", os.ErrNotExist }
 
 func TestLoadConfig(t *testing.T) {
-	cfg, err := LoadConfig(env(map[string]string{EnvDatasetsFile: "testdata/datasets.json"}), noExecutable)
+	cfg, err := LoadConfig(env(map[string]string{EnvDatasetsFile: datasetsFile}), noExecutable)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{DatasetsFile: "testdata/datasets.json", Limits: DefaultLimits(), MetricsNamespace: "DataLake/Ingestion", Environment: "unknown"}
+	want := Config{DatasetsFile: datasetsFile, Limits: DefaultLimits(), MetricsNamespace: "DataLake/Ingestion", Environment: "unknown"}
 	if cfg != want {
 		t.Errorf("defaults %+v, want %+v", cfg, want)
 	}
@@ -709,7 +709,7 @@ func TestLoadConfigErrors(t *testing.T) {
 }
 
 func TestDatasetsFileLocation(t *testing.T) {
-	data, err := os.ReadFile("testdata/datasets.json")
+	data, err := os.ReadFile(datasetsFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -786,7 +786,7 @@ func TestDatasetsFileErrors(t *testing.T) {
 
 func TestNewHandlerFromEnv(t *testing.T) {
 	var out bytes.Buffer
-	h, err := newHandler(env(map[string]string{EnvDatasetsFile: "testdata/datasets.json", EnvEnvironment: "dev"}), noExecutable, &out)
+	h, err := newHandler(env(map[string]string{EnvDatasetsFile: datasetsFile, EnvEnvironment: "dev"}), noExecutable, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -812,7 +812,7 @@ func TestMainFailsInit(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestMainFailsInit$")
-			cmd.Env = append(os.Environ(), "VALIDATOR_TEST_RUN_MAIN=1", "DATASETS_FILE=testdata/datasets.json", extra)
+			cmd.Env = append(os.Environ(), "VALIDATOR_TEST_RUN_MAIN=1", "DATASETS_FILE="+datasetsFile, extra)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			err := cmd.Run()
@@ -892,4 +892,45 @@ func TestWideDataset(t *testing.T) {
 	if res := v.Check([]byte(dup), arrival); res.Reason != ReasonDuplicateField {
 		t.Errorf("duplicate c35: %s %s", res.Reason, res.Detail)
 	}
+}
+
+// datasetsFile holds the dataset declarations of cdk.json (or of the
+// cdk.json that DATALAKE_CDK_JSON names), written once per test binary: the
+// validator is tested against the declarations the lake ships, never a copy
+// that drifts from them.
+var datasetsFile string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "validator-datasets-")
+	if err == nil {
+		datasetsFile = filepath.Join(dir, "datasets.json")
+		err = writeDatasets(datasetsFile)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "validator tests:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func writeDatasets(path string) error {
+	src := os.Getenv("DATALAKE_CDK_JSON")
+	if src == "" {
+		src = filepath.Join("..", "..", "cdk.json")
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	var f struct {
+		Context struct {
+			Datasets json.RawMessage `json:"datasets"`
+		} `json:"context"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil || len(f.Context.Datasets) == 0 {
+		return fmt.Errorf("%s: no context.datasets (%v)", src, err)
+	}
+	return os.WriteFile(path, f.Context.Datasets, 0o644)
 }

@@ -13,7 +13,11 @@ import sys
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 GLUE_DIR = os.path.dirname(TESTS_DIR)
 REPO_DIR = os.path.dirname(GLUE_DIR)
-FIXTURES_DIR = os.path.join(TESTS_DIR, "fixtures")
+
+# The declarations come from cdk.json itself (no copies that drift), or from
+# the cdk.json that DATALAKE_CDK_JSON names: scripts/test.sh runs the suite
+# once more on a copy with an extra generated dataset.
+CDK_JSON = os.environ.get("DATALAKE_CDK_JSON") or os.path.join(REPO_DIR, "cdk.json")
 
 if GLUE_DIR not in sys.path:
     sys.path.insert(0, GLUE_DIR)
@@ -21,18 +25,19 @@ if GLUE_DIR not in sys.path:
 UTC = dt.timezone.utc
 
 
-def load_fixture(name):
-    with open(os.path.join(FIXTURES_DIR, name), encoding="utf-8") as f:
-        return json.load(f)
+def context():
+    """The context of cdk.json (or of DATALAKE_CDK_JSON)."""
+    with open(CDK_JSON, encoding="utf-8") as f:
+        return json.load(f)["context"]
 
 
 def datasets():
-    """The example dataset declarations (deep copies, safe to mutate)."""
-    return copy.deepcopy(load_fixture("datasets.json"))
+    """The dataset declarations of cdk.json (deep copies, safe to mutate)."""
+    return copy.deepcopy(context()["datasets"])
 
 
 def joins():
-    return copy.deepcopy(load_fixture("joins.json"))
+    return copy.deepcopy(context().get("joins", []))
 
 
 def dataset(name):

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/datalake/assets"
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/stacks"
 )
@@ -31,12 +32,17 @@ func build(app awscdk.App) error {
 	for _, k := range []string{config.KeyEnvironments, config.KeyDatasets, config.KeyJoins, config.KeyPipeline} {
 		ctx[k] = app.Node().TryGetContext(jsii.String(k))
 	}
+	// The CDK runs the app from the project folder (cdk.json).
+	files, err := assets.Load(".")
+	if err != nil {
+		return err
+	}
 	if contextString(app, "pipeline") == "true" {
 		p, err := config.LoadPipeline(ctx)
 		if err != nil {
 			return err
 		}
-		stacks.NewPipeline(app, p)
+		stacks.NewPipeline(app, p, files)
 		return nil
 	}
 	name := contextString(app, "env")
@@ -50,6 +56,7 @@ func build(app awscdk.App) error {
 	stacks.NewDataLake(app, cfg, stacks.Options{
 		DefaultAccount:   os.Getenv("CDK_DEFAULT_ACCOUNT"),
 		DestroyConfirmed: contextString(app, "confirm_destroy") == cfg.Environment.Environment,
+		Files:            files,
 	})
 	return nil
 }

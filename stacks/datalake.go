@@ -7,6 +7,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/datalake/assets"
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
 )
@@ -27,6 +28,9 @@ type Options struct {
 	// ingestion stack creates the role its smoke test assumes.
 	// Default: "" (sandbox mode, no role).
 	PipelineAccount string
+	// Files are the repository files the stacks ship (job scripts, lakelib,
+	// DMS settings, validator source), loaded by assets.Load. Required.
+	Files *assets.Files
 }
 
 // DataLake is one environment's five stacks.
@@ -54,6 +58,9 @@ func Destroyable(cfg *config.Config, opts Options) bool {
 // typed Go values; dependencies point one way:
 // storage <- ingestion, processing, analytics <- observability.
 func NewDataLake(scope constructs.Construct, cfg *config.Config, opts Options) *DataLake {
+	if opts.Files == nil {
+		panic("stacks: NewDataLake needs Options.Files (assets.Load)")
+	}
 	account := cfg.Account
 	if account == "" {
 		account = opts.DefaultAccount
@@ -85,12 +92,14 @@ func NewDataLake(scope constructs.Construct, cfg *config.Config, opts Options) *
 		Storage:          d.Storage,
 		Destroy:          destroy,
 		SmokeTestAccount: opts.PipelineAccount,
+		Files:            opts.Files,
 	})
 	d.Processing = NewProcessing(scope, cfg.StackName("processing"), ProcessingProps{
 		StackProps: stackProps("processing", "Data lake processing: Glue catalog, crawlers, ETL, quality, orchestration"),
 		Config:     cfg,
 		Storage:    d.Storage,
 		Destroy:    destroy,
+		Files:      opts.Files,
 	})
 	d.Analytics = NewAnalytics(scope, cfg.StackName("analytics"), AnalyticsProps{
 		StackProps: stackProps("analytics", "Data lake analytics: Athena workgroup, database, named queries"),

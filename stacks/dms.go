@@ -3,8 +3,6 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 
@@ -31,9 +29,6 @@ import (
 // This stack does not create them; ingestion/dms/README.md has the one-time
 // commands per account.
 const (
-	// DMSTaskSettingsFile holds the replication task settings, relative to
-	// the repository root.
-	DMSTaskSettingsFile = "ingestion/dms/task-settings.json"
 	// DMSLandingFolder is where the s3 target writes in the raw bucket
 	// (layout.DMSLanding; DMS adds <schema>/<table>/ below it). The
 	// raw->processed job of a replicated dataset reads it besides
@@ -55,6 +50,8 @@ type dmsProps struct {
 	cfg     *config.Config
 	storage *Storage
 	stream  awskinesis.IStream
+	// taskSettings is the replication task settings JSON (assets).
+	taskSettings string
 }
 
 // newReplication builds the replication subnet group, instance, endpoints
@@ -121,7 +118,7 @@ func newReplication(stack awscdk.Stack, p dmsProps) *string {
 		SourceEndpointArn:         source.Ref(),
 		TargetEndpointArn:         target.Ref(),
 		TableMappings:             jsii.String(mappings),
-		ReplicationTaskSettings:   jsii.String(TaskSettings()),
+		ReplicationTaskSettings:   jsii.String(p.taskSettings),
 	})
 	output(stack, "ReplicationTaskArn", task.Ref(), "DMS task (start it with aws dms start-replication-task)")
 	return task.Ref()
@@ -253,22 +250,6 @@ func TableMappings(schema string, tables []string) (string, error) {
 	}
 	b, err := json.Marshal(map[string]any{"rules": rules})
 	return string(b), err
-}
-
-// TaskSettings returns the task settings file, compacted. It panics when
-// the file is missing or not a JSON object: synth must not go on.
-func TaskSettings() string {
-	path := filepath.Join(repoRoot(), DMSTaskSettingsFile)
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		panic(fmt.Sprintf("stacks: DMS task settings: %v", err))
-	}
-	var settings map[string]any
-	if err := json.Unmarshal(raw, &settings); err != nil {
-		panic(fmt.Sprintf("stacks: DMS task settings %s: not a JSON object: %v", path, err))
-	}
-	b, _ := json.Marshal(settings)
-	return string(b)
 }
 
 // DMSLandingPath is the prefix the s3 target writes a table's files under,

@@ -1,17 +1,9 @@
 package stacks
 
 import (
-	"archive/zip"
-	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -19,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/datalake/assets"
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/dataset"
@@ -38,7 +31,7 @@ type jobSpec struct {
 // config (never Glue's 48-hour default), one run at a time, continuous
 // logging, metrics and the security configuration. Outside production it
 // runs on Flex capacity when use_flex is on.
-func (p *Processing) newJob(cfg *config.Config, j jobSpec, lib awsglue.Code) awsglue.IJob {
+func (p *Processing) newJob(cfg *config.Config, j jobSpec, lib awsglue.Code, files *assets.Files) awsglue.IJob {
 	args := map[string]*string{
 		"--job-bookmark-option":     jsii.String("job-bookmark-enable"),
 		"--enable-auto-scaling":     jsii.String("true"),
@@ -47,7 +40,7 @@ func (p *Processing) newJob(cfg *config.Config, j jobSpec, lib awsglue.Code) aws
 	for k, v := range j.args {
 		args["--"+k] = jsii.String(v)
 	}
-	script := awsglue.Code_FromAsset(jsii.String(filepath.Join(repoRoot(), "glue", "jobs", j.script)), nil)
+	script := awsglue.Code_FromAsset(jsii.String(files.Scripts[j.script]), nil)
 	workers := &awsglue.WorkerConfiguration{
 		WorkerType:      awsglue.WorkerType(workerTypeEnum(cfg.WorkerType)),
 		NumberOfWorkers: jsii.Number(float64(cfg.NumberOfWorkers)),
@@ -116,11 +109,11 @@ func glueVersion(v string) awsglue.GlueVersion {
 // quality check, then one processed->curated job, chained by a Glue
 // workflow that starts on a schedule and on uploads to the landing prefix,
 // and stops at the first failure (its conditions need SUCCEEDED).
-func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsglue.IDatabase) {
+func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsglue.IDatabase, files *assets.Files) {
 	stack := p.Stack
 	// lakelib ships as a zip (--extra-py-files) whose root holds the
 	// lakelib/ package; Glue's Code assets take files only.
-	lib := awsglue.Code_FromAsset(jsii.String(zipPackage(filepath.Join(repoRoot(), "glue"), "lakelib")), nil)
+	lib := awsglue.Code_FromAsset(jsii.String(files.LakelibZip), nil)
 	bucketURL := func(b interface{ BucketName() *string }, prefix string) string {
 		return "s3://" + *b.BucketName() + "/" + prefix
 	}
@@ -152,7 +145,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 				"quarantine_path": bucketURL(st.Processed, layout.QuarantineOf(d.Name)),
 				"target_file_mb":  fmt.Sprint(cfg.TargetFileMB),
 			},
-		}, lib))
+		}, lib, files))
 
 		ruleset := dataset.Ruleset(d)
 		awsglue.NewDataQualityRuleset(stack, jsii.String("Quality-"+d.Name), &awsglue.DataQualityRulesetProps{
@@ -193,7 +186,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 				"metrics_namespace": QualityMetricsNamespace,
 				"environment":       cfg.Prefix(),
 			},
-		}, lib))
+		}, lib, files))
 	}
 
 	datasets := mustJSON(cfg.Datasets)
@@ -221,7 +214,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 			"lookback_days":  fmt.Sprint(cfg.CuratedLookbackDays),
 			"quality_root":   bucketURL(st.Processed, layout.Quality),
 		},
-	}, lib)
+	}, lib, files)
 
 	wf := awsglue.NewWorkflow(stack, jsii.String("Workflow"), &awsglue.WorkflowProps{
 		WorkflowName:      jsii.String(cfg.Prefix() + "-etl"),
@@ -310,49 +303,6 @@ func suppressJobRole(role awsiam.Role, why string, bucketIDs ...string) {
 			`/^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-.*\/\*$/g`,
 		},
 	})
-}
-
-// zipPackage zips dir/pkg (Python files only, sorted, fixed timestamps) so
-// the same sources always give the same bytes and asset hash, and returns
-// the zip's path in the temp folder, named by its content hash.
-func zipPackage(dir, pkg string) string {
-	var files []string
-	err := filepath.WalkDir(filepath.Join(dir, pkg), func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && strings.HasSuffix(path, ".py") {
-			files = append(files, path)
-		}
-		return nil
-	})
-	if err != nil || len(files) == 0 {
-		panic(fmt.Sprintf("stacks: cannot read Python package %s: %v", pkg, err))
-	}
-	sort.Strings(files)
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, f := range files {
-		rel, _ := filepath.Rel(dir, f)
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: filepath.ToSlash(rel), Method: zip.Deflate, Modified: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)})
-		if err != nil {
-			panic(err)
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			panic(err)
-		}
-		w.Write(b)
-	}
-	if err := zw.Close(); err != nil {
-		panic(err)
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	out := filepath.Join(os.TempDir(), fmt.Sprintf("%s-%x.zip", pkg, sum[:8]))
-	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
-		panic(err)
-	}
-	return out
 }
 
 // mustJSON encodes config values for job arguments; they are plain structs

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/datalake/assets"
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/constructs/gofunction"
@@ -30,6 +31,8 @@ type IngestionProps struct {
 	// SmokeTestAccount may assume the smoke-test role (the pipeline's
 	// account). Default: "" (no role).
 	SmokeTestAccount string
+	// Files locate the validator's source and the DMS settings. Required.
+	Files *assets.Files
 }
 
 // Ingestion owns the path from producers to the raw zone.
@@ -85,7 +88,7 @@ func NewIngestion(scope constructs.Construct, id string, props IngestionProps) *
 		panic(err)
 	}
 	validator := gofunction.New(stack, "Validator", gofunction.Props{
-		ModuleDir: repoRoot(), Package: "./functions/validator",
+		ModuleDir: props.Files.Root, Package: assets.ValidatorPackage,
 		Files:       map[string][]byte{"datasets.json": datasets},
 		Description: "Firehose processor: checks records against their dataset declaration and sets the partition keys",
 		Environment: map[string]string{
@@ -158,7 +161,7 @@ func NewIngestion(scope constructs.Construct, id string, props IngestionProps) *
 	in.Api = newIngestApi(stack, apiProps{cfg: cfg, stream: stream, key: st.Key, removal: removal})
 	output(stack, "ApiUrl", in.Api.Url(), "Ingestion API: POST <ApiUrl>ingest/<dataset> or <ApiUrl>ingest/<dataset>/batch (SigV4)")
 	if cfg.DMS.Enabled {
-		in.ReplicationTaskArn = newReplication(stack, dmsProps{cfg: cfg, storage: st, stream: stream})
+		in.ReplicationTaskArn = newReplication(stack, dmsProps{cfg: cfg, storage: st, stream: stream, taskSettings: props.Files.DMSTaskSettings})
 	}
 
 	if props.SmokeTestAccount != "" {

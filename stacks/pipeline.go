@@ -15,6 +15,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/datalake/assets"
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
 )
@@ -43,7 +44,7 @@ const GoToolchain = "go1.26.8"
 // NewPipeline builds `${project}-pipeline`, the only top-level stack in
 // pipeline mode. Each stage runs NewDataLake, the same builder as sandbox
 // mode, so every environment has the same five stack names.
-func NewPipeline(scope constructs.Construct, p *config.Pipeline) *Pipeline {
+func NewPipeline(scope constructs.Construct, p *config.Pipeline, files *assets.Files) *Pipeline {
 	name := p.Project + "-pipeline"
 	stack := awscdk.NewStack(scope, jsii.String(name), &awscdk.StackProps{
 		StackName:   jsii.String(name),
@@ -97,7 +98,7 @@ func NewPipeline(scope constructs.Construct, p *config.Pipeline) *Pipeline {
 		stage := awscdk.NewStage(stack, jsii.String(cfg.Name), &awscdk.StageProps{
 			Env: &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.Region)},
 		})
-		lake := NewDataLake(stage, cfg, Options{PipelineAccount: p.Account})
+		lake := NewDataLake(stage, cfg, Options{PipelineAccount: p.Account, Files: files})
 		out.Lakes = append(out.Lakes, lake)
 		opts := &pipelines.AddStageOpts{Post: &[]pipelines.Step{smokeTest(cfg, lake)}}
 		if config.Bool(st.Approval) {

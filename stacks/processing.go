@@ -13,6 +13,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/datalake/assets"
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/dataset"
@@ -27,6 +28,8 @@ type ProcessingProps struct {
 	// Destroy lets `cdk destroy` delete the catalog database.
 	// Default: false (retain).
 	Destroy bool
+	// Files locate the job scripts and the lakelib zip. Required.
+	Files *assets.Files
 }
 
 // Processing owns the Glue catalog and the jobs that move data from raw to
@@ -113,7 +116,7 @@ func NewProcessing(scope constructs.Construct, id string, props ProcessingProps)
 	p.addTables(cfg, st, db)
 	crawler := p.addLandingCrawler(cfg, st, db, secName)
 	p.CrawlerNames = []*string{crawler.Ref()}
-	p.addJobsAndWorkflow(cfg, st, db)
+	p.addJobsAndWorkflow(cfg, st, db, props.Files)
 	if cfg.EnableEMR {
 		p.EmrApplicationId = newEmrApplication(stack, cfg, st)
 	}

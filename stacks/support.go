@@ -1,9 +1,6 @@
 package stacks
 
 import (
-	"path/filepath"
-	"runtime"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
@@ -44,16 +41,6 @@ func output(stack awscdk.Stack, id string, value *string, description string) aw
 		Value:       value,
 		Description: jsii.String(description),
 	})
-}
-
-// repoRoot is the Go module root, found from this file's location so that
-// `go run .` (repository root) and `go test` (package folders) agree.
-func repoRoot() string {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		panic("stacks: cannot locate the repository")
-	}
-	return filepath.Dir(filepath.Dir(file))
 }
 
 // removalPolicy is the policy of every stateful resource: RETAIN unless the

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/datalake/assets"
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/stacks"
 )
@@ -34,7 +35,9 @@ type scenario struct {
 
 var (
 	cdkContext config.Context
-	dev, prod  *scenario
+	// files are the repository assets, loaded once.
+	files     *assets.Files
+	dev, prod *scenario
 	// devCustom turns the optional features on (VPC, on-demand stream, ...).
 	devCustom *scenario
 	// prodDestroy builds prod with destroy forced past config validation, to
@@ -50,6 +53,9 @@ func TestMain(m *testing.M) {
 	os.Setenv("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 	var err error
 	cdkContext, err = readContext()
+	if err == nil {
+		files, err = assets.Load("..")
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -134,6 +140,9 @@ func build(name string, extra map[string]any, opts stacks.Options) *scenario {
 		panic(err)
 	}
 	app := newApp(ctx)
+	if opts.Files == nil {
+		opts.Files = files
+	}
 	s := &scenario{App: app, Cfg: cfg, Lake: stacks.NewDataLake(app, cfg, opts)}
 	s.parse()
 	return s
@@ -149,7 +158,7 @@ func buildForced(name string) *scenario {
 		panic(err)
 	}
 	app := newApp(ctx)
-	lake := stacks.NewDataLake(app, cfg, stacks.Options{})
+	lake := stacks.NewDataLake(app, cfg, stacks.Options{Files: files})
 	// One resource of every stateful type.
 	lake.Storage.Raw.ApplyRemovalPolicy(awscdk.RemovalPolicy_DESTROY)
 	lake.Storage.Key.ApplyRemovalPolicy(awscdk.RemovalPolicy_DESTROY)
@@ -167,7 +176,7 @@ func buildPipeline() (*stacks.Pipeline, assertions.Template) {
 		panic(err)
 	}
 	app := newApp(cdkContext)
-	pl := stacks.NewPipeline(app, p)
+	pl := stacks.NewPipeline(app, p, files)
 	asm := app.Synth(nil)
 	pipelineErrors = artifactErrors(asm.GetStackArtifact(pl.Stack.ArtifactId()))
 	return pl, assertions.Template_FromStack(pl.Stack, &assertions.TemplateParsingOptions{SkipCyclicalDependenciesCheck: jsii.Bool(true)})

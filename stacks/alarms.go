@@ -103,7 +103,7 @@ func stat(period awscdk.Duration, statistic string) *awscloudwatch.MetricOptions
 // --- ingestion ------------------------------------------------------------
 
 func (o *Observability) addIngestionAlarms() {
-	cfg, in := o.cfg, o.lake.Ingestion
+	cfg, in := o.cfg, o.w
 	five := minutes(5)
 	gt := awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
 	lt := awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD
@@ -162,7 +162,7 @@ func (o *Observability) addIngestionAlarms() {
 
 // addApiAlarms watches the REST API when the ingestion stack has one.
 func (o *Observability) addApiAlarms() {
-	api := o.lake.Ingestion.Api
+	api := o.w.Api
 	if api == nil {
 		return
 	}
@@ -188,7 +188,7 @@ func (o *Observability) addApiAlarms() {
 // dashboard counts runs). A log group is the cheapest target that keeps a
 // record worth reading; EventBridge needs a target for a rule to be useful.
 func (o *Observability) addRecorders() {
-	cfg, st := o.cfg, o.lake.Storage
+	cfg, st := o.cfg, o.w
 	group := awslogs.NewLogGroup(o.Stack, jsii.String("LakeEvents"), &awslogs.LogGroupProps{
 		// EventBridge's console expects /aws/events/ for log targets.
 		LogGroupName:  jsii.String("/aws/events/" + cfg.Prefix() + "-lake-events"),
@@ -309,7 +309,7 @@ func triggeredRules(rule awsevents.Rule, period awscdk.Duration) awscloudwatch.M
 
 func (o *Observability) jobNames() []*string {
 	var names []*string
-	for _, j := range o.lake.Processing.Jobs {
+	for _, j := range o.w.Jobs {
 		names = append(names, j.JobName())
 	}
 	return names
@@ -322,7 +322,7 @@ func (o *Observability) jobNames() []*string {
 // statistics events), so a failed workflow is reported through the job or
 // crawler that failed in it.
 func (o *Observability) addProcessingAlerts() {
-	p, prefix := o.lake.Processing, o.cfg.Prefix()
+	p, prefix := o.w, o.cfg.Prefix()
 	field := func(path string) string { return *awsevents.EventField_FromPath(jsii.String(path)) }
 
 	if names := o.jobNames(); len(names) > 0 {
@@ -376,7 +376,7 @@ func (o *Observability) addProcessingAlerts() {
 // failures), the ETL quarantining rows, and the DMS task failing. The zone
 // buckets send their S3 events to EventBridge (storage).
 func (o *Observability) addDataErrorAlerts() {
-	st, prefix := o.lake.Storage, o.cfg.Prefix()
+	st, prefix := o.w, o.cfg.Prefix()
 	field := func(path string) string { return *awsevents.EventField_FromPath(jsii.String(path)) }
 	objectCreated := func(bucket *string, keyPrefix string) *awsevents.EventPattern {
 		return &awsevents.EventPattern{
@@ -396,7 +396,7 @@ func (o *Observability) addDataErrorAlerts() {
 		objectCreated(st.Processed.BucketName(), layout.Quarantine),
 		fmt.Sprintf("[%s] Rows were quarantined: s3://%s/%s (each line has _quarantine_reason)",
 			prefix, field("$.detail.bucket.name"), field("$.detail.object.key")))
-	if arn := o.lake.Ingestion.ReplicationTaskArn; arn != nil {
+	if arn := o.w.ReplicationTaskArn; arn != nil {
 		// DMS reports task failures as events of category Failure on the
 		// task's ARN.
 		o.failureRule("DmsTaskFailed", "The DMS replication task failed",
@@ -456,7 +456,7 @@ func (o *Observability) addQueryCostAlarms() {
 	o.alarm(alarmSpec{id: "AthenaDailyScanned",
 		metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace: jsii.String("AWS/Athena"), MetricName: jsii.String("ProcessedBytes"),
-			DimensionsMap: &map[string]*string{"WorkGroup": o.lake.Analytics.WorkGroup.Ref()},
+			DimensionsMap: &map[string]*string{"WorkGroup": o.w.WorkGroupName},
 			Period:        awscdk.Duration_Days(jsii.Number(1)), Statistic: jsii.String("Sum"),
 		}),
 		threshold: float64(cfg.AthenaDailyScannedGB) * bytesPerGB,

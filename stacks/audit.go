@@ -46,7 +46,7 @@ func (o *Observability) addAudit() {
 // writer names the key, and CloudTrail and Config name it themselves.
 // Default encryption with the lake key covers every object instead.
 func (o *Observability) newAuditBucket() awss3.IBucket {
-	st, l := o.lake.Storage, o.cfg.Lifecycle
+	st, l := o.w, o.cfg.Lifecycle
 	destroy := o.removal == awscdk.RemovalPolicy_DESTROY
 	replication := o.auditReplication()
 	b := awss3.NewBucket(o.Stack, jsii.String("AuditBucket"), &awss3.BucketProps{
@@ -89,7 +89,7 @@ func (o *Observability) newAuditBucket() awss3.IBucket {
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logging.s3.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("s3:PutObject"),
 		Resources:  &[]*string{st.AccessLogs.ArnForObjects(jsii.String("AuditBucket/*"))},
-		Conditions: &map[string]interface{}{"StringNotEquals": map[string]interface{}{"aws:SourceAccount": st.Stack.Account()}},
+		Conditions: &map[string]interface{}{"StringNotEquals": map[string]interface{}{"aws:SourceAccount": o.Stack.Account()}},
 	}))
 	return b
 }
@@ -98,7 +98,7 @@ func (o *Observability) newAuditBucket() awss3.IBucket {
 // validation, the lake key, CloudWatch Logs, and S3 data events (read and
 // write) on the three zone buckets.
 func (o *Observability) addTrail() {
-	cfg, st := o.cfg, o.lake.Storage
+	cfg, st := o.cfg, o.w
 	logs := awslogs.NewLogGroup(o.Stack, jsii.String("TrailLogs"), &awslogs.LogGroupProps{
 		EncryptionKey: st.Key,
 		Retention:     retention(cfg.LogRetentionDays),
@@ -128,7 +128,7 @@ func (o *Observability) addTrail() {
 // bucket (a rule scope names one resource). Key rotation and CloudTrail
 // rules are periodic and cannot be scoped to a resource.
 func (o *Observability) addConfigRules() {
-	cfg, st := o.cfg, o.lake.Storage
+	cfg, st := o.cfg, o.w
 	var deps []awscdk.CfnResource
 	if cfg.CreateConfigRecorder {
 		deps = o.addConfigRecorder()
@@ -173,7 +173,7 @@ func (o *Observability) addConfigRules() {
 // (one each per account and region, hence opt-in) and returns them for
 // the rules to depend on. L1: AWS Config has no L2 recorder.
 func (o *Observability) addConfigRecorder() []awscdk.CfnResource {
-	cfg, st := o.cfg, o.lake.Storage
+	cfg, st := o.cfg, o.w
 	role := awsiam.NewRole(o.Stack, jsii.String("ConfigRecorderRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("config.amazonaws.com"), nil),
 		Description: jsii.String("AWS Config recorder of " + cfg.Prefix()),

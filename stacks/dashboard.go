@@ -16,7 +16,7 @@ func DashboardName(prefix string) string { return prefix + "-data-lake" }
 // top to bottom: ingestion -> raw -> processing -> curated -> queries, then
 // the state of every alarm.
 func (o *Observability) addDashboard() {
-	cfg, in, five := o.cfg, o.lake.Ingestion, minutes(5)
+	cfg, in, five := o.cfg, o.w, minutes(5)
 	graph := func(title string, left []awscloudwatch.IMetric, right []awscloudwatch.IMetric) awscloudwatch.IWidget {
 		p := &awscloudwatch.GraphWidgetProps{Title: jsii.String(title), Width: jsii.Number(8), Height: jsii.Number(6), Left: &left}
 		if len(right) > 0 {
@@ -121,7 +121,7 @@ func (o *Observability) addDashboard() {
 	athena := func(name, statistic string, period awscdk.Duration) awscloudwatch.Metric {
 		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace: jsii.String("AWS/Athena"), MetricName: jsii.String(name),
-			DimensionsMap: &map[string]*string{"WorkGroup": o.lake.Analytics.WorkGroup.Ref()},
+			DimensionsMap: &map[string]*string{"WorkGroup": o.w.WorkGroupName},
 			Period:        period, Statistic: jsii.String(statistic),
 		})
 	}

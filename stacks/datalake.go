@@ -111,7 +111,7 @@ func NewDataLake(scope constructs.Construct, cfg *config.Config, opts Options) *
 	d.Observability = NewObservability(scope, cfg.StackName("observability"), ObservabilityProps{
 		StackProps: stackProps("observability", "Data lake observability: alarms, dashboard, audit trail, budgets"),
 		Config:     cfg,
-		Lake:       d,
+		Watched:    d.watched(),
 		Destroy:    destroy,
 	})
 
@@ -120,6 +120,18 @@ func NewDataLake(scope constructs.Construct, cfg *config.Config, opts Options) *
 		compliance.Gate(s, !destroy)
 	}
 	return d
+}
+
+// watched is what observability watches, from the other four stacks.
+func (d *DataLake) watched() Watched {
+	st, in, p := d.Storage, d.Ingestion, d.Processing
+	return Watched{
+		Key: st.Key, Raw: st.Raw, Processed: st.Processed, Curated: st.Curated, AccessLogs: st.AccessLogs,
+		Stream: in.Stream, DeliveryStream: in.DeliveryStream, Validator: in.Validator, Api: in.Api,
+		ReplicationTaskArn: in.ReplicationTaskArn,
+		Jobs:               p.Jobs, CrawlerNames: p.CrawlerNames, EmrApplicationId: p.EmrApplicationId,
+		WorkGroupName: d.Analytics.WorkGroup.Ref(),
+	}
 }
 
 // tag puts the ownership and classification tags on every resource of a

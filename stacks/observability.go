@@ -2,10 +2,16 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudtrail"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesisfirehose"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -20,12 +26,36 @@ import (
 type ObservabilityProps struct {
 	StackProps awscdk.StackProps
 	Config     *config.Config
-	// Lake gives the stacks whose resources are watched. Observability
-	// depends on all of them, never the other way round.
-	Lake *DataLake
+	// Watched is what the stack watches, taken from the other stacks.
+	// Observability depends on all of them, never the other way round.
+	Watched Watched
 	// Destroy lets `cdk destroy` delete the trail bucket and log groups.
 	// Default: false (retain).
 	Destroy bool
+}
+
+// Watched is everything the observability stack alarms on, reports or
+// audits, typed: it never reaches into the other stacks.
+type Watched struct {
+	// Key encrypts the alarm topic, the trail, the audit bucket and logs.
+	Key awskms.IKey
+	// The zone buckets (trail data events, Config rules, S3 events) and the
+	// access-log bucket (the audit bucket's server access logs).
+	Raw, Processed, Curated, AccessLogs awss3.IBucket
+	// The ingestion path: stream, delivery stream, validator, REST API
+	// (nil when there is none) and the DMS task (nil unless dms.enabled).
+	Stream             awskinesis.IStream
+	DeliveryStream     awskinesisfirehose.IDeliveryStream
+	Validator          awslambda.IFunction
+	Api                awsapigateway.RestApi
+	ReplicationTaskArn *string
+	// The processing: every Glue job, the crawlers and the EMR Serverless
+	// application (nil unless enable_emr).
+	Jobs             []awsglue.IJob
+	CrawlerNames     []*string
+	EmrApplicationId *string
+	// WorkGroupName is the Athena workgroup whose scans are alarmed on.
+	WorkGroupName *string
 }
 
 // Observability owns the alarm topic, the alarms, the event rules that
@@ -53,7 +83,7 @@ type Observability struct {
 	AuditBucket awss3.IBucket
 
 	cfg     *config.Config
-	lake    *DataLake
+	w       Watched
 	removal awscdk.RemovalPolicy
 	// jobRunsRule records every terminal Glue job state (dashboard).
 	jobRunsRule awsevents.Rule
@@ -61,13 +91,13 @@ type Observability struct {
 
 // NewObservability builds the observability stack.
 func NewObservability(scope constructs.Construct, id string, props ObservabilityProps) *Observability {
-	cfg, lake := props.Config, props.Lake
+	cfg := props.Config
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	o := &Observability{Stack: stack, cfg: cfg, lake: lake, removal: removalPolicy(props.Destroy), ArrivalRules: map[string]awsevents.Rule{}}
+	o := &Observability{Stack: stack, cfg: cfg, w: props.Watched, removal: removalPolicy(props.Destroy), ArrivalRules: map[string]awsevents.Rule{}}
 
 	topic := awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String(cfg.Prefix() + " data lake alarms"),
-		MasterKey:   lake.Storage.Key,
+		MasterKey:   props.Watched.Key,
 		EnforceSSL:  jsii.Bool(true),
 	})
 	for _, svc := range []struct{ name, principal string }{

@@ -18,7 +18,11 @@ req_sum="$(sha256sum e2e/requirements.txt | cut -d' ' -f1)"
 if [[ ! -x "$VENV/bin/python" || "$(cat "$VENV/.e2e-requirements" 2>/dev/null)" != "$req_sum" ]]; then
   log "installing e2e/requirements.txt into .venv/ (first run: pyspark is a 317 MB download)"
   [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r e2e/requirements.txt
+  if [[ -d "$CACHE/wheels" ]]; then  # offline machines: pip download -r e2e/requirements.txt -d .cache/e2e/wheels
+    "$VENV/bin/pip" install -q --disable-pip-version-check --no-index --find-links "$CACHE/wheels" -r e2e/requirements.txt
+  else
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r e2e/requirements.txt
+  fi
   echo "$req_sum" > "$VENV/.e2e-requirements"
 fi
 PYSPARK_JARS="$("$VENV/bin/python" -c 'import os,pyspark;print(os.path.join(os.path.dirname(pyspark.__file__),"jars"))')"

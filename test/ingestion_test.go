@@ -240,10 +240,11 @@ func TestApiRoutesPerDataset(t *testing.T) {
 		model := p["RequestModels"].(map[string]any)["application/json"].(map[string]any)["Ref"].(string)
 		name := props(resources(tpl, "AWS::ApiGateway::Model")[model])["Name"].(string)
 		ds := strings.Split(key, "/")[2]
-		wantModel := strings.ToUpper(ds[:1]) + ds[1:] + "Record"
+		pascal := strings.ReplaceAll(strings.Title(strings.ReplaceAll(ds, "_", " ")), " ", "") //nolint:staticcheck // ASCII names
+		wantModel := pascal + "Record"
 		action := "PutRecord"
 		if strings.HasSuffix(key, "/batch") {
-			wantModel = strings.ToUpper(ds[:1]) + ds[1:] + "Batch"
+			wantModel = pascal + "Batch"
 			action = "PutRecords"
 		}
 		if name != wantModel {

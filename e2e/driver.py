@@ -886,6 +886,14 @@ def verify_lake(asm, glue, specs, jobs_by_dataset, model, s3_root, runs, raw_cou
     import duckdb
     tables = catalog_tables(asm)
     actual = duck_connect(tables, s3_root=s3_root)
+    counts = []
+    for db, name, ti in tables:
+        try:
+            sql = 'SELECT count(*) FROM "%s"."%s"' % (db, name)
+            counts.append(f"{db}.{name} {actual.execute(sql).fetchone()[0]}")
+        except Exception as exc:
+            counts.append(f"{db}.{name} unreadable ({type(exc).__name__})")
+    say("rows per catalog table: " + ", ".join(counts))
     lookback = {}
     cur_job = next((j for j in glue.jobs.values() if "--curated_root" in j["args"]), None)
     for ds, spec in specs.items():

@@ -17,6 +17,7 @@ import (
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/constructs/gofunction"
+	"github.com/example/datalake/constructs/ingestapi"
 	"github.com/example/datalake/layout"
 )
 
@@ -158,7 +159,16 @@ func NewIngestion(scope constructs.Construct, id string, props IngestionProps) *
 	in.StreamNameOutput = output(stack, "StreamName", stream.StreamName(), "Kinesis stream producers write to")
 	output(stack, "DeliveryStreamName", delivery.DeliveryStreamName(), "Firehose stream into the raw zone")
 
-	in.Api = newIngestApi(stack, apiProps{cfg: cfg, stream: stream, key: st.Key, removal: removal})
+	api := ingestapi.New(stack, ingestapi.Props{
+		Prefix: cfg.Prefix(), Datasets: cfg.Datasets, Stream: stream, Key: st.Key,
+		LogRetention: retention(cfg.LogRetentionDays), RemovalPolicy: removal,
+		RateLimit: float64(cfg.ApiRateLimit), BurstLimit: float64(cfg.ApiBurstLimit),
+		QuotaPerDay: float64(cfg.ApiQuotaPerDay), WAF: config.Bool(cfg.EnableWAF),
+	})
+	in.Api = api.Api
+	if api.ApiKey != nil {
+		output(stack, APIKeyOutputID, api.ApiKey.KeyId(), "API key producers send as x-api-key (value: aws apigateway get-api-key --include-value)")
+	}
 	output(stack, "ApiUrl", in.Api.Url(), "Ingestion API: POST <ApiUrl>ingest/<dataset> or <ApiUrl>ingest/<dataset>/batch (SigV4)")
 	if cfg.DMS.Enabled {
 		in.ReplicationTaskArn = newReplication(stack, dmsProps{cfg: cfg, storage: st, stream: stream, taskSettings: props.Files.DMSTaskSettings})

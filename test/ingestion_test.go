@@ -14,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/assets"
+	"github.com/example/datalake/constructs/ingestapi"
 	"github.com/example/datalake/dataset"
 	"github.com/example/datalake/layout"
 	"github.com/example/datalake/stacks"
@@ -388,7 +389,7 @@ func TestApiSchemaOptionalEnumAcceptsNull(t *testing.T) {
 	api := awsapigateway.RestApi_FromRestApiId(stack, jsii.String("Api"), jsii.String("abc123"))
 	awsapigateway.NewModel(stack, jsii.String("Model"), &awsapigateway.ModelProps{
 		RestApi: api,
-		Schema: stacks.RecordSchema(dataset.Spec{Name: "t", Columns: []dataset.Column{
+		Schema: ingestapi.RecordSchema(dataset.Spec{Name: "t", Columns: []dataset.Column{
 			{Name: "channel", Type: dataset.String, Allowed: []string{"web", "app"}},
 			{Name: "day", Type: dataset.Date, Required: true},
 		}}),

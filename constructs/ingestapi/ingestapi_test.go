@@ -1,0 +1,129 @@
+package ingestapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/example/datalake/dataset"
+)
+
+var specs = []dataset.Spec{
+	{Name: "page_views", Key: []string{"id"}, EventTimeField: "at", Columns: []dataset.Column{
+		{Name: "id", Type: dataset.String, Required: true}, {Name: "at", Type: dataset.Timestamp, Required: true},
+		{Name: "ms", Type: dataset.Bigint}, {Name: "kind", Type: dataset.String, Allowed: []string{"a", "b"}},
+	}},
+	{Name: "refunds", Key: []string{"rid"}, EventTimeField: "day", Columns: []dataset.Column{
+		{Name: "rid", Type: dataset.String, Required: true}, {Name: "day", Type: dataset.Date, Required: true},
+	}},
+}
+
+type built struct {
+	tpl    map[string]any
+	errors []string
+}
+
+var plain, full built
+
+// TestMain synthesizes the construct twice on fresh stacks (defaults, and
+// every option on), with cdk-nag, and never the whole app.
+func TestMain(m *testing.M) {
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	plain = build(Props{})
+	full = build(Props{QuotaPerDay: 1000, WAF: true, RateLimit: 7, BurstLimit: 9})
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+func build(p Props) built {
+	app := awscdk.NewApp(&awscdk.AppProps{BuiltinCloudFormationValidation: jsii.Bool(false)})
+	stack := awscdk.NewStack(app, jsii.String("Api"), nil)
+	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	stream := awskinesis.NewStream(stack, jsii.String("Stream"), &awskinesis.StreamProps{Encryption: awskinesis.StreamEncryption_KMS, EncryptionKey: key})
+	p.Prefix, p.Datasets, p.Stream, p.Key, p.LogRetention = "t-dev", specs, stream, key, awslogs.RetentionDays_ONE_WEEK
+	New(stack, p)
+	awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
+	asm := app.Synth(nil)
+	b := built{tpl: *assertions.Template_FromStack(stack, nil).ToJSON()}
+	for _, msg := range *asm.GetStackArtifact(stack.ArtifactId()).Messages() {
+		data := fmt.Sprint(msg.Entry.Data)
+		// The test stack's own key and stream are not this construct's.
+		if msg.Level == cxapi.SynthesisMessageLevel_ERROR && !strings.Contains(*msg.Id, "/Stream/") {
+			b.errors = append(b.errors, *msg.Id+": "+data)
+		}
+	}
+	return b
+}
+
+func ofType(tpl map[string]any, typ string) []map[string]any {
+	var out []map[string]any
+	for _, r := range tpl["Resources"].(map[string]any) {
+		if m := r.(map[string]any); m["Type"] == typ {
+			out = append(out, m["Properties"].(map[string]any))
+		}
+	}
+	return out
+}
+
+func TestOneRouteAndModelPairPerDataset(t *testing.T) {
+	var parts []string
+	for _, r := range ofType(plain.tpl, "AWS::ApiGateway::Resource") {
+		parts = append(parts, r["PathPart"].(string))
+	}
+	for _, d := range specs {
+		if !strings.Contains(" "+strings.Join(parts, " ")+" ", " "+d.Name+" ") {
+			t.Errorf("no route for %s in %v", d.Name, parts)
+		}
+	}
+	if got, want := len(ofType(plain.tpl, "AWS::ApiGateway::Method")), 2*len(specs); got != want {
+		t.Errorf("%d methods, want %d (record and batch per dataset)", got, want)
+	}
+	if got := len(ofType(plain.tpl, "AWS::ApiGateway::Model")); got != 2*len(specs) {
+		t.Errorf("%d models, want %d", got, 2*len(specs))
+	}
+}
+
+func TestBatchPartitionKeyIsPerRecord(t *testing.T) {
+	for _, m := range ofType(plain.tpl, "AWS::ApiGateway::Method") {
+		tpl, _ := json.Marshal(m["Integration"].(map[string]any)["RequestTemplates"])
+		if strings.Contains(string(tpl), "PutRecords") && !strings.Contains(string(tpl), "${context.requestId}-${foreach.index}") {
+			t.Errorf("batch template without a per-record partition key: %s", tpl)
+		}
+	}
+}
+
+func TestOptionsAreOffByDefaultAndOnWhenAsked(t *testing.T) {
+	for typ, want := range map[string][2]int{
+		"AWS::WAFv2::WebACL": {0, 1}, "AWS::WAFv2::LoggingConfiguration": {0, 1},
+		"AWS::ApiGateway::UsagePlan": {0, 1}, "AWS::ApiGateway::ApiKey": {0, 1},
+	} {
+		if got := [2]int{len(ofType(plain.tpl, typ)), len(ofType(full.tpl, typ))}; got != want {
+			t.Errorf("%s: %v (default, all on), want %v", typ, got, want)
+		}
+	}
+	stage := ofType(full.tpl, "AWS::ApiGateway::Stage")[0]
+	ms := stage["MethodSettings"].([]any)[0].(map[string]any)
+	if ms["ThrottlingRateLimit"] != 7.0 || ms["ThrottlingBurstLimit"] != 9.0 {
+		t.Errorf("throttling = %v", ms)
+	}
+}
+
+func TestPassesCdkNag(t *testing.T) {
+	for name, b := range map[string]built{"defaults": plain, "all options": full} {
+		for _, e := range b.errors {
+			t.Errorf("%s: %s", name, e)
+		}
+	}
+}

@@ -8,6 +8,9 @@ STAGE ?= prod
 TOOLS := $(CURDIR)/.tools/node_modules/.bin
 export PATH := $(TOOLS):$(PATH)
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+# Annotations carry no construction stack trace (otherwise the CLI prints a
+# stray ".../program.js:1:5591" line per synth).
+export CDK_DISABLE_STACK_TRACE := 1
 CDK := $(TOOLS)/cdk --no-notices
 
 .PHONY: help actionlint tools build synth test lint diff deploy destroy synth-pipeline diff-pipeline diff-offline diff-templates baseline diagram configschema clean aws-credentials

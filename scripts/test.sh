@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-all}"
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION=1
+export CDK_DISABLE_STACK_TRACE=1
 CDK=(cdk --no-notices)
 step() { printf '\n== %s\n' "$*"; }
 

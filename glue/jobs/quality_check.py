@@ -73,6 +73,7 @@ def run(glue_context, spark, cfg, get_table, logger=None, today=None, put_metric
             frame=frame,
             ruleset=cfg.ruleset,
             publishing_options=quality.publishing_options(cfg.dataset_name),
+            additional_options=dict(quality.EVALUATION_OPTIONS),
         )
         outcomes = [row.asDict() for row in results.toDF().select("Rule", "Outcome", "FailureReason").collect()]
         for outcome in outcomes:

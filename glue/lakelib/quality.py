@@ -33,6 +33,15 @@ class Verdict:
     message: str = ""
 
 
+# Composite rules ("(ColumnValues "x" >= 0) OR (ColumnValues "x" = NULL)",
+# the NULL-tolerant rules of optional columns) are by default evaluated as
+# separate rules over the whole column and then combined: on a column with
+# both values and NULLs both halves fail, and so does the OR. ROW evaluates
+# the composite per row, which is what the rules mean (Glue Developer Guide,
+# dqdl.html, "How composite rules work").
+EVALUATION_OPTIONS = {"compositeRuleEvaluation.method": "ROW"}
+
+
 def publishing_options(dataset_name):
     """publishing_options for EvaluateDataQuality: CloudWatch metrics and results on."""
     return {

@@ -1,4 +1,6 @@
+import ast
 import json
+import os
 import unittest
 
 import support
@@ -59,6 +61,17 @@ class DecisionTest(unittest.TestCase):
             "enableDataQualityCloudWatchMetrics": True,
             "enableDataQualityResultsPublishing": True,
         })
+
+    def test_composite_rules_are_evaluated_per_row(self):
+        # The job passes the option; without it the NULL-tolerant OR rules
+        # fail on any optional column holding both values and NULLs.
+        self.assertEqual(quality.EVALUATION_OPTIONS, {"compositeRuleEvaluation.method": "ROW"})
+        with open(os.path.join(support.GLUE_DIR, "jobs", "quality_check.py"), encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "apply"]
+        self.assertTrue(calls, "quality_check calls EvaluateDataQuality.apply")
+        for call in calls:
+            self.assertIn("additional_options", [k.arg for k in call.keywords])
 
     def test_table_location(self):
         response = {"Table": {"StorageDescriptor": {"Location": "s3://p/orders"}}}

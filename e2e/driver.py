@@ -299,6 +299,19 @@ def build_scenario(specs, api, stream, s3_root, jobs_by_dataset, model):
             model.api_rejects.append((ds, batch[1], "one bad record in a batch"))
         check(f"api: {ds} rejected bodies never reach the stream", sum(len(s) for s in stream.shards) == before,
               "stream grew")
+        # 5b. a record the model admits but Kinesis refuses (over 1 MiB): the
+        # caller's fault, so 400 with a JSON body, not a 500 for the 5xx alarm.
+        free = next((n for n, p in props.items() if p.get("type") == "string" and "pattern" not in p
+                     and "enum" not in p and n not in spec.key and n != spec.event), None)
+        if free:
+            big = dict(base, **{free: "x" * (1024 * 1024 + 1)})
+            status, resp, _ = api.request(single[0], single[1], json.dumps(big))
+            check(f"api: {single[1]} maps a Kinesis ValidationException (record over 1 MiB) to 400 with a JSON body",
+                  status == 400 and isinstance(resp, dict) and resp.get("error") == "stream_error",
+                  f"status {status}: {str(resp)[:200]}")
+            model.api_rejects.append((ds, single[1], "record over 1 MiB (Kinesis)"))
+            check(f"api: {ds} a record Kinesis refused never reaches the stream", sum(len(s) for s in stream.shards) == before,
+                  "stream grew")
 
         # 6. envelopes put straight onto the stream (valid, late, DMS) and invalid ones
         puts = []

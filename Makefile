@@ -125,11 +125,11 @@ diff-templates: tools
 	done; \
 	if [[ $$found == 0 ]]; then echo "no $(ENV) templates in $(OUT)/: run make synth ENV=$(ENV)" >&2; exit 1; fi
 
-## diagram: regenerate docs/architecture.md (Mermaid) from a fresh synth of ENV
-diagram: tools
-	rm -rf cdk.out.diagram
-	$(CDK) synth --quiet -c env=$(ENV) -o cdk.out.diagram
-	go run ./cmd/diagram -assembly cdk.out.diagram -env $(ENV) -o docs/architecture.md
+## diagram: regenerate docs/architecture.md (data flow and stacks, Mermaid) and
+## docs/architecture.svg (Graphviz: apt-get install graphviz) from a synth of ENV
+diagram: synth
+	@command -v dot >/dev/null || { echo "make diagram renders the SVG with Graphviz: apt-get install graphviz" >&2; exit 1; }
+	go run ./cmd/diagram -assembly $(OUT_DIR) -env $(ENV) -o docs/architecture.md -svg docs/architecture.svg
 
 ## actionlint: check the GitHub Actions workflows
 actionlint: $(ACTIONLINT)

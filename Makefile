@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_STACK_TRACE := 1
 CDK := $(TOOLS)/cdk --no-notices
 
-.PHONY: help actionlint tools build synth test lint diff deploy destroy synth-pipeline diff-pipeline diff-offline diff-templates baseline diagram configschema clean aws-credentials
+.PHONY: help actionlint tools build synth test lint diff deploy destroy synth-pipeline diff-pipeline diff-offline diff-templates baseline diagram configschema clean aws-credentials placeholder-project
 
 # One cloud assembly per environment and mode, so a synth of one never
 # leaves templates behind that another target picks up. The pipeline's
@@ -84,7 +84,17 @@ diff: tools aws-credentials
 ## retained unless ENV's block has allow_destroy and the deploy was run with
 ## CONFIRM_DESTROY=<ENV> (the removal policy is in the deployed template).
 CONFIRM := $(if $(CONFIRM_DESTROY),-c confirm_destroy=$(CONFIRM_DESTROY))
-deploy: tools aws-credentials
+# S3 bucket names are global: every clone that deploys the shipped project
+# name without an account asks for the same data-pipeline-raw-dev (taken by
+# the first). Refuse it before CloudFormation fails half-way.
+placeholder-project:
+	@if jq -e --arg e '$(ENV)' '.context.environments[$$e] as $$b | ($$b.project == "data-pipeline") and (($$b.account // "") == "") and ([$$b.raw_bucket_name, $$b.processed_bucket_name, $$b.curated_bucket_name] | any(. == null))' cdk.json >/dev/null; then \
+	  echo "environment $(ENV) deploys the shipped project name \"data-pipeline\": its bucket names (data-pipeline-raw-$(ENV), ...) are global in S3" >&2; \
+	  echo "  and probably taken. In cdk.json context.environments.$(ENV), set \"project\" to a name of your own (3-20 lowercase" >&2; \
+	  echo "  letters, digits, -), or \"account\" (derived bucket names then end in the account id), or the three *_bucket_name keys." >&2; \
+	  exit 2; fi
+
+deploy: tools aws-credentials placeholder-project
 	$(CDK) deploy -c env=$(ENV) $(CONFIRM) -o $(OUT_DIR) --all
 destroy: tools aws-credentials
 	$(CDK) destroy -c env=$(ENV) $(CONFIRM) -o $(OUT_DIR) --all

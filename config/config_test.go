@@ -466,3 +466,50 @@ func TestNestedObjectProblemsExact(t *testing.T) {
 		}
 	})
 }
+
+// TestBucketNamesUniquePerAccount: S3 names are global. Derived names end
+// in the account id when the account is pinned (in the block or by a
+// pipeline stage); explicit names are kept; without an account the seed's
+// pattern stays (make deploy refuses the shipped placeholder project then).
+func TestBucketNamesUniquePerAccount(t *testing.T) {
+	cases := []struct {
+		name, block        string
+		raw, proc, curated string
+	}{
+		{"no account: the seed's pattern", block(""), "data-pipeline-raw-dev", "data-pipeline-processed-dev", "data-pipeline-curated-dev"},
+		{"pinned account", block(`"account":"123456789012"`), "data-pipeline-raw-dev-123456789012", "data-pipeline-processed-dev-123456789012", "data-pipeline-curated-dev-123456789012"},
+		{"explicit names are kept", block(`"account":"123456789012","raw_bucket_name":"my-raw"`), "my-raw", "data-pipeline-processed-dev-123456789012", "data-pipeline-curated-dev-123456789012"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(withDev(t, tc.block), "dev")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.RawBucketName != tc.raw || c.ProcessedBucketName != tc.proc || c.CuratedBucketName != tc.curated {
+				t.Errorf("buckets %s, %s, %s; want %s, %s, %s", c.RawBucketName, c.ProcessedBucketName, c.CuratedBucketName, tc.raw, tc.proc, tc.curated)
+			}
+		})
+	}
+	t.Run("longest names still fit S3's 63 characters", func(t *testing.T) {
+		_, err := Load(withDev(t, block(`"project":"abcdefghijklmnopqrst","environment":"abcdefghijklmno","account":"123456789012"`)), "dev")
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	t.Run("pipeline stage account", func(t *testing.T) {
+		p, err := LoadPipeline(cdkContext(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Envs[0].RawBucketName; got != "data-pipeline-raw-dev-222222222222" {
+			t.Errorf("pipeline dev raw bucket = %s, want the stage account in the name", got)
+		}
+		if got := p.Envs[1].RawBucketName; got != "data-pipeline-raw-prod" {
+			t.Errorf("pipeline prod raw bucket = %s, want the explicit name of cdk.json", got)
+		}
+	})
+	if PlaceholderProject != cdkContext(t)[KeyEnvironments].(map[string]any)["dev"].(map[string]any)["project"] {
+		t.Error("PlaceholderProject is not the project cdk.json ships (make deploy refuses it)")
+	}
+}

@@ -89,9 +89,7 @@ func (c *Config) applyDefaults() {
 			*b = ptr(v)
 		}
 	}
-	def(&e.RawBucketName, "raw_bucket_name", e.Project+"-raw-"+e.Environment)
-	def(&e.ProcessedBucketName, "processed_bucket_name", e.Project+"-processed-"+e.Environment)
-	def(&e.CuratedBucketName, "curated_bucket_name", e.Project+"-curated-"+e.Environment)
+	c.deriveBucketNames()
 	def(&e.DataCatalogDatabaseName, "data_catalog_database_name", athenaName(e.Project, e.Environment, "catalog"))
 	def(&e.AthenaDatabaseName, "athena_database_name", athenaName(e.Project, e.Environment, "athena"))
 	def(&e.AthenaWorkgroupName, "athena_workgroup_name", e.Project+"-"+e.Environment+"-workgroup")
@@ -160,6 +158,37 @@ func (c *Config) applyDefaults() {
 		def(&e.AuditObjectLockMode, "audit_object_lock_mode", ObjectLockOff)
 	}
 	defInt(&e.AuditObjectLockDays, "audit_object_lock_days", DefaultAuditObjectLockDays)
+}
+
+// PlaceholderProject is the project name cdk.json ships with. S3 bucket
+// names are global: every clone that deploys it without an account asks for
+// the same data-pipeline-raw-dev, so make deploy refuses it (Makefile).
+const PlaceholderProject = "data-pipeline"
+
+// deriveBucketNames sets the bucket names the block does not set:
+// ${project}-raw-${environment} (the seed's pattern), followed by
+// -${account} when the account is pinned, so that two accounts deploying
+// the same project and environment never ask for the same global name.
+// Explicit *_bucket_name keys are kept as written.
+func (c *Config) deriveBucketNames() {
+	e := &c.Environment
+	suffix := ""
+	if e.Account != "" {
+		suffix = "-" + e.Account
+	}
+	for _, b := range []struct {
+		name *string
+		key  string
+		zone string
+	}{
+		{&e.RawBucketName, "raw_bucket_name", "raw"},
+		{&e.ProcessedBucketName, "processed_bucket_name", "processed"},
+		{&e.CuratedBucketName, "curated_bucket_name", "curated"},
+	} {
+		if !c.set[b.key] {
+			*b.name = e.Project + "-" + b.zone + "-" + e.Environment + suffix
+		}
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

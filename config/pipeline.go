@@ -109,6 +109,7 @@ func LoadPipeline(ctx Context) (*Pipeline, error) {
 		}
 		if s.Account != "" {
 			c.Account = s.Account
+			c.deriveBucketNames() // the stage's account names the buckets
 		}
 		if !accountRe.MatchString(c.Account) {
 			add(fmt.Sprintf("stages[%d].account", i), "%q is not an AWS account id: the pipeline deploys %s to an explicit account", c.Account, s.Env)

@@ -122,6 +122,11 @@ rm -rf "$nobase"
 for want in "no AWS credentials found" "AWS_PROFILE=NAME make deploy ENV=dev" "docs/deploy.md"; do
   grep -qF -- "$want" <<<"$out" || { echo "make deploy without credentials lacks: $want"; echo "$out"; exit 1; }
 done
+# With credentials, the shipped placeholder project is refused before the CLI runs.
+if out="$(AWS_ACCESS_KEY_ID=test-not-a-key make --no-print-directory deploy ENV=dev 2>&1)"; then
+  echo "make deploy with the placeholder project did not stop"; exit 1
+fi
+grep -qF 'deploys the shipped project name "data-pipeline"' <<<"$out" || { echo "make deploy does not refuse the placeholder project: $out"; exit 1; }
 
 # Adding a dataset is a few lines of cdk.json and breaks no test: run the
 # suite once more on a copy of the repository whose cdk.json declares an

@@ -22,6 +22,7 @@ import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "standins"))
 
@@ -848,6 +849,38 @@ def main():
         for rt in runtimes:
             rt.close()
         runtimes = []
+
+        # --- 2b. valid records stranded under errors/ (Firehose's partition
+        # limit) go back into the lake through the replay command
+        stage("replay: records under errors/activePartitionExceeded/ back through landing/")
+        raw_root = os.path.join(s3_root, raw_bucket)
+        probe = os.path.join(raw_root, "errors", "activePartitionExceeded", "dt=" + TODAY.isoformat(), "e2e-overflow.gz")
+        os.makedirs(os.path.dirname(probe), exist_ok=True)
+        lines, replayed = [], {}
+        for ds, spec in specs.items():
+            rnd = random.Random(f"replay-{ds}")
+            for k in range(3):
+                rec = spec.record(90000 + k, when_on(TODAY - dtm.timedelta(days=400 + k), rnd), rnd)
+                ra = services.now_ms()
+                raw = json.dumps({"dataset": ds, "received_at": ra, "data": rec}).encode()
+                lines.append(json.dumps({"attemptsMade": 1, "arrivalTimestamp": ra,
+                                         "errorCode": "DynamicPartitioning.ActivePartitionsLimitExceeded",
+                                         "errorMessage": "e2e", "attemptEndingTimestamp": ra,
+                                         "rawData": base64.b64encode(raw).decode()}))
+                model.accept(ds, rec, dtm.datetime.fromtimestamp(ra / 1000, UTC), via="replay")
+                model.landing_rows[ds] += 1
+                replayed[ds] = replayed.get(ds, 0) + 1
+        with open(probe, "wb") as f:
+            f.write(gzip.compress(("\n".join(lines) + "\n").encode()))
+        import subprocess  # noqa: PLC0415
+        rp = subprocess.run([sys.executable, os.path.join(REPO, "ingestion", "replay", "replay_errors.py"), "--local", raw_root],
+                            capture_output=True, text=True)
+        check("replay: the command replays the overflow records and exits 0", rp.returncode == 0, rp.stdout + rp.stderr)
+        for ds, n in replayed.items():
+            check(f"replay: {ds} records land under its landing prefix", f"replayed into landing/{ds}/replay/: {n} records" in rp.stdout,
+                  rp.stdout)
+        check("replay: the replayed error object is gone from errors/", not os.path.exists(probe), probe)
+        say("replay: " + "; ".join(l for l in rp.stdout.splitlines() if "replayed" in l))
 
         # --- 3. Glue workflow
         stage("Glue: starting Spark (local[2])")

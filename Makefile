@@ -141,6 +141,13 @@ diagram: synth
 	@command -v dot >/dev/null || { echo "make diagram renders the SVG with Graphviz: apt-get install graphviz" >&2; exit 1; }
 	go run ./cmd/diagram -assembly $(OUT_DIR) -env $(ENV) -o docs/architecture.md -svg docs/architecture.svg
 
+## e2e: run the synthesized data path end to end on this machine (the local lake:
+## API templates, validator, Firehose, Glue jobs on PySpark, DQ rules, named
+## queries); synthesizes dev into cdk.out.e2e/, or runs ASSEMBLY=<dir>
+.PHONY: e2e
+e2e: tools
+	bash e2e/run.sh $(ASSEMBLY)
+
 ## actionlint: check the GitHub Actions workflows
 actionlint: $(ACTIONLINT)
 	$(ACTIONLINT) -no-color

@@ -97,6 +97,16 @@ for want in "== ${storage%.template.json}" "[~] AWS::KMS::Key" "[-] offline-diff
   grep -qF -- "$want" <<<"$diff_out" || { echo "offline diff output lacks: $want"; exit 1; }
 done
 
+# The local lake (make e2e) on the strict dev synthesis: the data path runs
+# end to end on real engines and every seam of the assembly is checked.
+step "local lake: the dev assembly end to end (make e2e ASSEMBLY=cdk.out.strict/dev)"
+mkdir -p .cache && e2e_log=.cache/e2e-last.log
+if ! bash e2e/run.sh cdk.out.strict/dev >"$e2e_log" 2>&1; then
+  grep -A 60 "^failed checks" "$e2e_log" || tail -n 60 "$e2e_log"
+  echo "the local lake failed: full report in $e2e_log"; exit 1
+fi
+grep -E "^(wall time|e2e: [0-9]+ checks)" "$e2e_log"
+
 step "docs/architecture.md matches the dev synthesis (make diagram regenerates it)"
 go run ./cmd/diagram -assembly cdk.out.strict/dev -env dev -check docs/architecture.md
 

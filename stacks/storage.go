@@ -7,7 +7,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -15,6 +14,7 @@ import (
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/constructs/lakebucket"
+	"github.com/example/datalake/constructs/network"
 )
 
 // StorageProps configure the storage stack.
@@ -153,7 +153,11 @@ func NewStorage(scope constructs.Construct, id string, props StorageProps) *Stor
 		})
 
 	if config.Bool(cfg.EnableVPC) {
-		s.Vpc, s.JobSecurityGroup = newNetwork(stack, cfg, key, removal)
+		n := network.New(stack, network.Props{
+			Cidr: cfg.VpcCidr, Key: key, LogRetention: retention(cfg.LogRetentionDays), RemovalPolicy: removal,
+			Name: cfg.Prefix(), S3PrefixListID: cfg.S3PrefixListID,
+		})
+		s.Vpc, s.JobSecurityGroup = n.Vpc, n.JobSecurityGroup
 	}
 
 	s.RawBucketOutput = output(stack, "RawBucketName", s.Raw.BucketName(), "Raw zone bucket")
@@ -277,80 +281,4 @@ func tieredLifecycle(zone string, tiering *int, l config.Lifecycle) []*awss3.Lif
 		NoncurrentVersionExpiration:         days(l.NoncurrentVersionExpirationDays),
 		AbortIncompleteMultipartUploadAfter: days(l.AbortIncompleteMultipartUploadDays),
 	}}
-}
-
-// newNetwork builds the private network for Glue jobs, EMR Serverless and
-// DMS: isolated subnets only (no NAT gateway, no internet route); the
-// services they call are reached through endpoints.
-func newNetwork(stack awscdk.Stack, cfg *config.Config, key awskms.IKey, removal awscdk.RemovalPolicy) (awsec2.IVpc, awsec2.ISecurityGroup) {
-	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
-		IpAddresses: awsec2.IpAddresses_Cidr(jsii.String(cfg.VpcCidr)),
-		// Two AZs of the region: resolved at deploy time (Fn::GetAZs) when the
-		// account is not pinned, else looked up once and kept in
-		// cdk.context.json. Not region+"a"/"b": some regions lack a letter.
-		MaxAzs:      jsii.Number(2),
-		NatGateways: jsii.Number(0),
-		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{
-			Name:       jsii.String("jobs"),
-			SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED,
-			CidrMask:   jsii.Number(24),
-		}},
-		RestrictDefaultSecurityGroup: jsii.Bool(true),
-	})
-	flowLogs := awslogs.NewLogGroup(stack, jsii.String("VpcFlowLogs"), &awslogs.LogGroupProps{
-		EncryptionKey: key,
-		Retention:     retention(cfg.LogRetentionDays),
-		RemovalPolicy: removal,
-	})
-	vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
-		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogs, nil),
-		TrafficType: awsec2.FlowLogTrafficType_ALL,
-	})
-	vpc.AddGatewayEndpoint(jsii.String("S3Endpoint"), &awsec2.GatewayVpcEndpointOptions{
-		Service: awsec2.GatewayVpcEndpointAwsService_S3(),
-	})
-	for _, e := range []struct {
-		id  string
-		svc awsec2.InterfaceVpcEndpointAwsService
-	}{
-		{"GlueEndpoint", awsec2.InterfaceVpcEndpointAwsService_GLUE()},
-		{"KmsEndpoint", awsec2.InterfaceVpcEndpointAwsService_KMS()},
-		{"LogsEndpoint", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS()},
-		{"MonitoringEndpoint", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_MONITORING()},
-		{"StsEndpoint", awsec2.InterfaceVpcEndpointAwsService_STS()},
-		{"KinesisEndpoint", awsec2.InterfaceVpcEndpointAwsService_KINESIS_STREAMS()},
-		{"SecretsManagerEndpoint", awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER()},
-	} {
-		vpc.AddInterfaceEndpoint(jsii.String(e.id), &awsec2.InterfaceVpcEndpointOptions{
-			Service:           e.svc,
-			PrivateDnsEnabled: jsii.Bool(true),
-		})
-	}
-	compliance.Suppress(vpc, compliance.Suppression{
-		ID:        "CdkNagValidationFailure",
-		AppliesTo: []string{"AwsSolutions-EC23"},
-		Reason:    "AwsSolutions-EC23 cannot evaluate the interface endpoints' security groups: they admit HTTPS from the VPC's own CIDR, a token at synth time. They never admit 0.0.0.0/0.",
-	})
-	// Glue needs a self-referencing rule: its Spark driver and executors
-	// talk to each other on arbitrary ports inside this group only.
-	sg := awsec2.NewSecurityGroup(stack, jsii.String("JobSecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc:              vpc,
-		Description:      jsii.String("Glue, EMR Serverless and DMS workers of " + cfg.Prefix()),
-		AllowAllOutbound: jsii.Bool(false),
-	})
-	sg.AddIngressRule(sg, awsec2.Port_AllTcp(), jsii.String("Spark driver and executors"), nil)
-	sg.AddEgressRule(sg, awsec2.Port_AllTcp(), jsii.String("Spark driver and executors"), nil)
-	// HTTPS to the interface endpoints (addresses in the VPC), and to S3
-	// through the gateway endpoint. S3's addresses are the region's managed
-	// prefix list, whose id CloudFormation cannot look up: with
-	// s3_prefix_list_id the rule names it; without, HTTPS to any IPv4
-	// address, which reaches S3 only, because the isolated subnets have no
-	// other route out (no NAT, no internet gateway).
-	sg.AddEgressRule(awsec2.Peer_Ipv4(vpc.VpcCidrBlock()), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("Interface endpoints of the VPC"), nil)
-	if cfg.S3PrefixListID != "" {
-		sg.AddEgressRule(awsec2.Peer_PrefixList(jsii.String(cfg.S3PrefixListID)), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("S3 through the gateway endpoint"), nil)
-	} else {
-		sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("S3 through the gateway endpoint (isolated subnets: no other route)"), nil)
-	}
-	return vpc, sg
 }

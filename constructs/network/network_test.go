@@ -1,0 +1,110 @@
+package network
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+var plain, narrowed map[string]any
+var nagErrors []string
+
+func TestMain(m *testing.M) {
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	plain, nagErrors = build(Props{})
+	narrowed, _ = build(Props{S3PrefixListID: "pl-68a54001", Cidr: "10.9.0.0/20"})
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+func build(p Props) (map[string]any, []string) {
+	app := awscdk.NewApp(&awscdk.AppProps{BuiltinCloudFormationValidation: jsii.Bool(false)})
+	stack := awscdk.NewStack(app, jsii.String("Net"), &awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("us-west-2")}})
+	p.Key = awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	p.LogRetention, p.Name = awslogs.RetentionDays_ONE_WEEK, "t-dev"
+	New(stack, p)
+	awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
+	asm := app.Synth(nil)
+	var errs []string
+	for _, msg := range *asm.GetStackArtifact(stack.ArtifactId()).Messages() {
+		if msg.Level == cxapi.SynthesisMessageLevel_ERROR {
+			errs = append(errs, *msg.Id+": "+fmt.Sprint(msg.Entry.Data))
+		}
+	}
+	return *assertions.Template_FromStack(stack, nil).ToJSON(), errs
+}
+
+func ofType(tpl map[string]any, typ string) []map[string]any {
+	var out []map[string]any
+	for _, r := range tpl["Resources"].(map[string]any) {
+		if m := r.(map[string]any); m["Type"] == typ {
+			out = append(out, m["Properties"].(map[string]any))
+		}
+	}
+	return out
+}
+
+// No route to the internet: no NAT, no internet gateway; the services the
+// jobs call are endpoints; flow logs are on.
+func TestIsolatedWithEndpointsAndFlowLogs(t *testing.T) {
+	for typ, want := range map[string]int{"AWS::EC2::NatGateway": 0, "AWS::EC2::InternetGateway": 0, "AWS::EC2::FlowLog": 1} {
+		if got := len(ofType(plain, typ)); got != want {
+			t.Errorf("%d %s, want %d", got, typ, want)
+		}
+	}
+	var services []string
+	for _, e := range ofType(plain, "AWS::EC2::VPCEndpoint") {
+		services = append(services, fmt.Sprint(e["ServiceName"]))
+	}
+	for _, svc := range []string{".s3", ".glue", ".kms", ".logs", ".monitoring", ".sts"} {
+		if !strings.Contains(strings.Join(services, " "), svc) {
+			t.Errorf("no %s endpoint in %v", svc, services)
+		}
+	}
+}
+
+// The job group sends HTTPS to the VPC's endpoints and to S3, to the
+// prefix list when one is given; never anything else outward.
+func TestJobSecurityGroupEgress(t *testing.T) {
+	for name, c := range map[string]struct {
+		tpl    map[string]any
+		anyS3  bool
+		prefix bool
+	}{"default": {plain, true, false}, "prefix list": {narrowed, false, true}} {
+		var sg map[string]any
+		for _, g := range ofType(c.tpl, "AWS::EC2::SecurityGroup") {
+			if strings.Contains(fmt.Sprint(g["GroupDescription"]), "workers of t-dev") {
+				sg = g
+			}
+		}
+		if sg == nil {
+			t.Fatalf("%s: no job security group", name)
+		}
+		// Rules naming a prefix list or a group are separate resources.
+		egress := fmt.Sprint(sg["SecurityGroupEgress"], ofType(c.tpl, "AWS::EC2::SecurityGroupEgress"))
+		if strings.Contains(egress, "0.0.0.0/0") != c.anyS3 || strings.Contains(egress, "pl-68a54001") != c.prefix {
+			t.Errorf("%s: egress %s", name, egress)
+		}
+		for _, e := range sg["SecurityGroupEgress"].([]any) {
+			if r := e.(map[string]any); r["CidrIp"] != nil && (r["FromPort"] != 443.0 || r["ToPort"] != 443.0) {
+				t.Errorf("%s: egress beyond HTTPS: %v", name, r)
+			}
+		}
+	}
+}
+
+func TestPassesCdkNag(t *testing.T) {
+	for _, e := range nagErrors {
+		t.Error(e)
+	}
+}

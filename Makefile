@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_STACK_TRACE := 1
 CDK := $(TOOLS)/cdk --no-notices
 
-.PHONY: help actionlint tools build synth test lint diff deploy destroy synth-pipeline diff-pipeline diff-offline diff-templates baseline diagram configschema clean aws-credentials placeholder-project
+.PHONY: help actionlint tools venv build synth test lint diff deploy destroy synth-pipeline diff-pipeline diff-offline diff-templates baseline diagram configschema clean aws-credentials placeholder-project
 
 # One cloud assembly per environment and mode, so a synth of one never
 # leaves templates behind that another target picks up. The pipeline's
@@ -55,9 +55,18 @@ synth: tools build
 	$(CDK) synth --quiet -c env=$(ENV) -o $(OUT_DIR)
 	@echo "templates of $(ENV): $(OUT_DIR)/"
 
-## test: every check CI runs (formatting, vet, unit and template tests, job scripts, strict synth, cfn-lint)
-test: tools $(ACTIONLINT)
+## test: every check CI runs (formatting, vet, unit and template tests, job scripts, strict synth, cfn-lint, the local lake)
+test: tools $(ACTIONLINT) venv
 	bash scripts/test.sh
+
+## venv: install the pinned Python tools (requirements-ci.txt: cfn-lint, PySpark, ...) into .venv/
+VENV := $(CURDIR)/.venv
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements-ci.txt e2e/requirements.txt
+	@echo "installing requirements-ci.txt into .venv/ (first run: PySpark is a 317 MB download, about 2 minutes)"
+	@[[ -x $(VENV)/bin/python ]] || python3 -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-ci.txt
+	@touch $@
 
 ## lint: static checks only (gofmt, go vet, actionlint, cfn-lint on cdk.out)
 lint: tools $(ACTIONLINT)

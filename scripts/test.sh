@@ -8,6 +8,8 @@ mode="${1:-all}"
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION=1
 export CDK_DISABLE_STACK_TRACE=1
 CDK=(cdk --no-notices)
+# The pinned Python tools (.ci/run installs them into .venv/) come first.
+[[ -x .venv/bin/cfn-lint ]] && export PATH="$PWD/.venv/bin:$PATH"
 step() { printf '\n== %s\n' "$*"; }
 
 step "gofmt"

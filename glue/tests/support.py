@@ -31,13 +31,30 @@ def context():
         return json.load(f)["context"]
 
 
-def datasets():
-    """The dataset declarations of cdk.json (deep copies, safe to mutate)."""
+# The job-logic tests are written against the two shipped examples (their
+# records, column names and results): they read those declarations from
+# cdk.json by name. Every other declaration is checked by test_fixtures.py,
+# so a dataset added to cdk.json is covered without changing a test.
+EXAMPLES = ("clickstream", "orders")
+
+
+def all_datasets():
+    """Every dataset declaration of cdk.json (deep copies, safe to mutate)."""
     return copy.deepcopy(context()["datasets"])
 
 
-def joins():
+def all_joins():
     return copy.deepcopy(context().get("joins", []))
+
+
+def datasets():
+    """The example declarations (clickstream, orders) as cdk.json has them."""
+    return [d for d in all_datasets() if d["name"] in EXAMPLES]
+
+
+def joins():
+    """The joins of cdk.json between the examples (customer_activity)."""
+    return [j for j in all_joins() if set(j["datasets"]) <= set(EXAMPLES)]
 
 
 def dataset(name):

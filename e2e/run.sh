@@ -2,6 +2,7 @@
 # The local lake: runs the synthesized data path end to end on this machine.
 #   bash e2e/run.sh                 synthesize dev into cdk.out.e2e/, then run it
 #   bash e2e/run.sh ASSEMBLY_DIR    run an existing cloud assembly
+#   bash e2e/run.sh --bench [ASSEMBLY_DIR] [bench options]   make bench-etl (e2e/bench_etl.py)
 # Everything it downloads or builds goes to .cache/e2e/ and .venv/ (idempotent).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,6 +13,8 @@ JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
 export JAVA_HOME
 mkdir -p "$CACHE"
 log() { echo "e2e: $*" >&2; }
+MAIN=driver.py
+if [[ "${1:-}" == "--bench" ]]; then MAIN=bench_etl.py; shift; fi
 
 # 1. Python engines (pinned in e2e/requirements.txt)
 req_sum="$(sha256sum e2e/requirements.txt | cut -d' ' -f1)"
@@ -53,8 +56,8 @@ if [[ "$(cat "$CACHE/classes/.stamp" 2>/dev/null)" != "$java_sum" ]]; then
 fi
 
 # 4. the assembly
-if [[ $# -ge 1 ]]; then
-  ASSEMBLY="$(cd "$1" && pwd)"
+if [[ $# -ge 1 && "$1" != --* ]]; then
+  ASSEMBLY="$(cd "$1" && pwd)"; shift
 else
   ASSEMBLY="$ROOT/cdk.out.e2e"
   log "synthesizing dev into cdk.out.e2e/"
@@ -70,4 +73,4 @@ CGO_ENABLED=0 go build -o "$CACHE/validator/bootstrap" ./functions/validator
 
 export E2E_CACHE="$CACHE" E2E_VTL_CP="$CACHE/classes:$CP" E2E_FS_JAR="$CACHE/e2e-localfs.jar"
 export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}" PYSPARK_PYTHON="$VENV/bin/python" PYSPARK_DRIVER_PYTHON="$VENV/bin/python"
-exec "$VENV/bin/python" "$ROOT/e2e/driver.py" "$ASSEMBLY"
+exec "$VENV/bin/python" "$ROOT/e2e/$MAIN" "$ASSEMBLY" "$@"

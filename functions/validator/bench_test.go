@@ -83,7 +83,7 @@ func benchBatch(n int) [][]byte {
 					data["updated_at"] = "2025-13-01T00:00:00Z"
 				}
 			case 4:
-				rec["dataset"] = "inventory" // unknown_dataset
+				rec["dataset"] = "no_such_dataset" // unknown_dataset: never declared
 			case 5:
 				b, _ := json.Marshal(rec)
 				out[i] = b[:len(b)-3] // not_json (truncated)

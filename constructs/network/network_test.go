@@ -6,13 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/example/datalake/constructs/constructtest"
 )
 
 var plain, narrowed map[string]any
@@ -28,31 +26,14 @@ func TestMain(m *testing.M) {
 }
 
 func build(p Props) (map[string]any, []string) {
-	app := awscdk.NewApp(&awscdk.AppProps{BuiltinCloudFormationValidation: jsii.Bool(false)})
-	stack := awscdk.NewStack(app, jsii.String("Net"), &awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("us-west-2")}})
+	stack := constructtest.NewStack("Net")
 	p.Key = awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
 	p.LogRetention, p.Name = awslogs.RetentionDays_ONE_WEEK, "t-dev"
 	New(stack, p)
-	awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
-	asm := app.Synth(nil)
-	var errs []string
-	for _, msg := range *asm.GetStackArtifact(stack.ArtifactId()).Messages() {
-		if msg.Level == cxapi.SynthesisMessageLevel_ERROR {
-			errs = append(errs, *msg.Id+": "+fmt.Sprint(msg.Entry.Data))
-		}
-	}
-	return *assertions.Template_FromStack(stack, nil).ToJSON(), errs
+	return constructtest.Synth(stack)
 }
 
-func ofType(tpl map[string]any, typ string) []map[string]any {
-	var out []map[string]any
-	for _, r := range tpl["Resources"].(map[string]any) {
-		if m := r.(map[string]any); m["Type"] == typ {
-			out = append(out, m["Properties"].(map[string]any))
-		}
-	}
-	return out
-}
+var ofType = constructtest.OfType
 
 // No route to the internet: no NAT, no internet gateway; the services the
 // jobs call are endpoints; flow logs are on.

@@ -1,0 +1,56 @@
+// Package constructtest holds what every construct's own tests share: a
+// fresh app without the built-in validator, one synthesis with cdk-nag
+// AwsSolutions on the test stack, and template lookups.
+package constructtest
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// NewStack returns a stack in a fresh app (us-west-2, account-agnostic).
+func NewStack(id string) awscdk.Stack {
+	app := awscdk.NewApp(&awscdk.AppProps{BuiltinCloudFormationValidation: jsii.Bool(false)})
+	return awscdk.NewStack(app, jsii.String(id), &awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("us-west-2")}})
+}
+
+// Synth runs cdk-nag AwsSolutions on the stack, synthesizes its app once
+// and returns the template and the error annotations, leaving out those on
+// construct paths containing any of skip (the test's own scaffolding).
+func Synth(stack awscdk.Stack, skip ...string) (map[string]any, []string) {
+	awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
+	app := stack.Node().Root().(awscdk.App)
+	asm := app.Synth(nil)
+	var errs []string
+next:
+	for _, m := range *asm.GetStackArtifact(stack.ArtifactId()).Messages() {
+		if m.Level != cxapi.SynthesisMessageLevel_ERROR {
+			continue
+		}
+		for _, s := range skip {
+			if strings.Contains(*m.Id, s) {
+				continue next
+			}
+		}
+		errs = append(errs, *m.Id+": "+fmt.Sprint(m.Entry.Data))
+	}
+	return *assertions.Template_FromStack(stack, nil).ToJSON(), errs
+}
+
+// OfType returns the Properties of every resource of a type.
+func OfType(tpl map[string]any, typ string) []map[string]any {
+	var out []map[string]any
+	for _, r := range tpl["Resources"].(map[string]any) {
+		if m := r.(map[string]any); m["Type"] == typ {
+			p, _ := m["Properties"].(map[string]any)
+			out = append(out, p)
+		}
+	}
+	return out
+}

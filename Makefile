@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_STACK_TRACE := 1
 CDK := $(TOOLS)/cdk --no-notices
 
-.PHONY: help actionlint tools venv build synth test lint diff deploy destroy synth-pipeline diff-pipeline diff-offline diff-templates baseline diagram configschema clean aws-credentials placeholder-project
+.PHONY: help actionlint tools venv build synth test lint diff deploy destroy synth-pipeline diff-pipeline diff-offline diff-templates baseline diagram schema clean aws-credentials placeholder-project
 
 # One cloud assembly per environment and mode, so a synth of one never
 # leaves templates behind that another target picks up. The pipeline's
@@ -74,8 +74,8 @@ lint: tools $(ACTIONLINT)
 
 # Deploy, destroy and diff need AWS credentials; without any the CLI ends
 # with a bare "Unable to resolve AWS account". Say what to do first. CI
-# (GitHub Actions, CodeBuild) and machines with an instance role pass;
-# AWS_CHECK=0 skips the check.
+# (GitHub Actions, CodeBuild) passes; on a machine whose only credentials
+# are an instance role, AWS_CHECK=0 skips the check.
 aws-credentials:
 	@if [[ "$${AWS_CHECK:-1}" != 0 && -z "$${GITHUB_ACTIONS:-}$${CODEBUILD_BUILD_ID:-}$${AWS_ACCESS_KEY_ID:-}$${AWS_PROFILE:-}$${AWS_WEB_IDENTITY_TOKEN_FILE:-}$${AWS_CONTAINER_CREDENTIALS_RELATIVE_URI:-}$${AWS_CONTAINER_CREDENTIALS_FULL_URI:-}" \
 	      && ! -s "$${AWS_SHARED_CREDENTIALS_FILE:-$$HOME/.aws/credentials}" && ! -s "$${AWS_CONFIG_FILE:-$$HOME/.aws/config}" ]]; then \
@@ -164,6 +164,10 @@ BENCH_BATCH ?= 100000
 .PHONY: bench-etl
 bench-etl: tools venv
 	E2E_DRIVER_MEMORY=6g E2E_SHUFFLE_PARTITIONS=8 bash e2e/run.sh --bench $(ASSEMBLY) --history $(BENCH_HISTORY) --batch $(BENCH_BATCH)
+
+## schema: regenerate cdk.schema.json (the JSON Schema editors use for cdk.json) from the Go config types
+schema:
+	go run ./cmd/configschema -o cdk.schema.json
 
 ## actionlint: check the GitHub Actions workflows
 actionlint: $(ACTIONLINT)

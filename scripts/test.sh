@@ -123,7 +123,7 @@ grep -E "^(wall time|e2e: [0-9]+ checks)" "$e2e_log"
 step "docs/architecture.md matches the dev synthesis (make diagram regenerates it)"
 go run ./cmd/diagram -assembly cdk.out.strict/dev -env dev -check docs/architecture.md
 
-step "cdk.schema.json matches the Go config types (go run ./cmd/configschema regenerates it)"
+step "cdk.schema.json matches the Go config types (make schema regenerates it)"
 go run ./cmd/configschema -check cdk.schema.json
 
 step "make targets: help, the missing-base hint, the no-credentials hint"

@@ -31,7 +31,7 @@ func main() {
 	case *check != "":
 		old, err := os.ReadFile(*check)
 		if err != nil || !bytes.Equal(old, b) {
-			fmt.Fprintf(os.Stderr, "%s is stale: regenerate it with go run ./cmd/configschema -o %s (and commit it)\n", *check, *check)
+			fmt.Fprintf(os.Stderr, "%s is stale: regenerate it with make schema (go run ./cmd/configschema -o %s) and commit it\n", *check, *check)
 			os.Exit(1)
 		}
 		fmt.Printf("%s is up to date\n", *check)

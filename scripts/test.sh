@@ -154,7 +154,7 @@ grep -qF 'deploys the shipped project name "data-pipeline"' <<<"$out" || { echo 
 # Adding a dataset is a few lines of cdk.json and breaks no test: run the
 # suite once more on a copy of the repository whose cdk.json declares an
 # extra generated dataset (every column type, optional columns, allowed
-# values, min/max, a date event time) and a join with it.
+# values, also on a key column, min/max, a date event time) and a join.
 step "a new dataset needs no code or test change: the suite on a copy with a generated dataset"
 extra="$(mktemp -d)"
 trap 'rm -rf "$base" "$extra"' EXIT
@@ -187,7 +187,7 @@ ctx["datasets"].append({
     "name": "probe_days", "event_time_field": "day", "key": ["day", "site"],
     "columns": [
         {"name": "day", "type": "date", "required": True},
-        {"name": "site", "type": "string", "required": True},
+        {"name": "site", "type": "string", "required": True, "allowed": ["north", "south"]},
         {"name": "visits", "type": "bigint", "min": 0},
         {"name": "share", "type": "double", "max": 1},
         {"name": "open", "type": "boolean", "required": True},

@@ -204,5 +204,11 @@ PY
   quiet_synth -c env=dev -o cdk.out.strict/dev
   go run ./cmd/diagram -assembly cdk.out.strict/dev -env dev -check docs/architecture.md
 )
+# ... and the local lake on that assembly: the generated datasets flow end to end too.
+if ! bash e2e/run.sh "$extra/cdk.out.strict/dev" >"$e2e_log" 2>&1; then
+  grep -A 60 "^failed checks" "$e2e_log" || tail -n 60 "$e2e_log"
+  echo "the local lake failed on the generated datasets: full report in $e2e_log"; exit 1
+fi
+grep -E "^e2e: [0-9]+ checks" "$e2e_log"
 
 step "all checks passed"

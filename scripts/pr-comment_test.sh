@@ -38,10 +38,11 @@ if bash scripts/pr-comment.sh "$tmp/bad.md" 2>/dev/null; then echo "FAIL refuses
 
 # The smoke test's request shape, offline (dry run): the API when its URL
 # is an output, the stream otherwise.
-common=(STREAM_NAME=s RAW_BUCKET=b SMOKE_TEST_ROLE=r DATASET=clickstream SMOKE_TEST_DRY_RUN=1)
+template='{"day":"__SMOKE_NOW__:date","event_id":"__SMOKE_ID__","event_time":"__SMOKE_NOW__","event_type":"page_view","smoke_test_id":"__SMOKE_ID__"}'
+common=(STREAM_NAME=s RAW_BUCKET=b SMOKE_TEST_ROLE=r DATASET=clickstream SMOKE_TEST_DRY_RUN=1 "RECORD_TEMPLATE=$template")
 out="$(env "${common[@]}" API_URL=https://abc123.execute-api.eu-west-1.amazonaws.com/v1/ bash scripts/smoke-test.sh)"
 if [[ "$out" == "POST https://abc123.execute-api.eu-west-1.amazonaws.com/v1/ingest/clickstream (sigv4 execute-api eu-west-1)"* ]] &&
-   head -n 2 <<<"$out" | tail -n 1 | jq -e '(.event_id | startswith("smoke-")) and .event_type == "page_view"' >/dev/null; then
+   head -n 2 <<<"$out" | tail -n 1 | jq -e '(.event_id | startswith("smoke-")) and .smoke_test_id == .event_id and .event_type == "page_view" and (.day | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")) and (.event_time | endswith("Z"))' >/dev/null; then
   echo "ok   smoke test posts a record through the API"
 else echo "FAIL smoke test through the API: $out"; fail=1; fi
 out="$(env "${common[@]}" API_URL=https://abc123.execute-api.eu-west-1.amazonaws.com/v1/ API_KEY_ID=k1 bash scripts/smoke-test.sh)"

@@ -22,9 +22,13 @@ dry="${SMOKE_TEST_DRY_RUN:-}"
 id="smoke-$(date +%s)-$RANDOM"
 now="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 dt="$(date -u +%Y-%m-%d)"
-# A record valid for the first example dataset (clickstream); for another
-# first dataset, adjust the fields to its declaration.
-data="{\"event_id\":\"$id\",\"session_id\":\"smoke\",\"customer_id\":\"smoke\",\"event_type\":\"page_view\",\"event_time\":\"$now\"}"
+# RECORD_TEMPLATE is a record valid for $DATASET's declaration (the pipeline
+# builds it with dataset.SampleRecord): fill in this run's id (string keys
+# and the smoke_test_id field) and the time.
+: "${RECORD_TEMPLATE:?a record of $DATASET with __SMOKE_ID__ and __SMOKE_NOW__ placeholders}"
+data="${RECORD_TEMPLATE//__SMOKE_NOW__:date/$dt}"
+data="${data//__SMOKE_NOW__/$now}"
+data="${data//__SMOKE_ID__/$id}"
 record="{\"dataset\":\"$DATASET\",\"data\":$data}"
 
 if [[ -n "${API_URL:-}" ]]; then

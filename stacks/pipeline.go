@@ -18,6 +18,7 @@ import (
 	"github.com/example/datalake/assets"
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
+	"github.com/example/datalake/dataset"
 )
 
 // Pipeline is the self-mutating CDK Pipeline that releases the lake.
@@ -215,7 +216,8 @@ func diffStep(cfg *config.Config, source pipelines.IFileSetProducer, synth pipel
 	})
 }
 
-// smokeTest sends a record of the first dataset into the environment
+// smokeTest sends a record of the first dataset (built from its
+// declaration) into the environment
 // and waits for it in the raw zone, through a role the ingestion stack
 // created for this account. The record goes through the REST API when the
 // ingestion stack has an `ApiUrl` output (the producers' path), otherwise
@@ -233,7 +235,13 @@ func smokeTest(cfg *config.Config, lake *DataLake) pipelines.Step {
 	}
 	return pipelines.NewCodeBuildStep(jsii.String("SmokeTest-"+cfg.Name), &pipelines.CodeBuildStepProps{
 		EnvFromCfnOutputs: &outputs,
-		Env:               &map[string]*string{"DATASET": jsii.String(cfg.Datasets[0].Name), "TIMEOUT_SECONDS": jsii.String(fmt.Sprint(SmokeTestTimeoutSeconds(cfg.FirehoseBufferSeconds)))},
+		Env: &map[string]*string{
+			"DATASET": jsii.String(cfg.Datasets[0].Name),
+			// A record valid for that dataset's declaration, with the
+			// placeholders the script fills in (dataset.SampleRecord).
+			"RECORD_TEMPLATE": jsii.String(dataset.SampleRecord(cfg.Datasets[0])),
+			"TIMEOUT_SECONDS": jsii.String(fmt.Sprint(SmokeTestTimeoutSeconds(cfg.FirehoseBufferSeconds))),
+		},
 		Commands:          jsii.Strings("bash scripts/smoke-test.sh"),
 		RolePolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("sts:AssumeRole"),

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/config"
+	"github.com/example/datalake/dataset"
 	"github.com/example/datalake/stacks"
 )
 
@@ -296,6 +297,12 @@ func TestPipelineSmokeTestAfterEachStage(t *testing.T) {
 		project := projectOf(t, smoke)
 		if env := fmt.Sprint(props(project)["Environment"]); !strings.Contains(env, "DATASET") {
 			t.Errorf("SmokeTest-%s project has no DATASET variable: %s", s.Env, env)
+		}
+		// ... with a record built from that dataset's declaration.
+		envJSON, _ := json.Marshal(props(project)["Environment"])
+		want, _ := json.Marshal(dataset.SampleRecord(p.Envs[i].Datasets[0]))
+		if !strings.Contains(string(envJSON), `"Name":"RECORD_TEMPLATE","Type":"PLAINTEXT","Value":`+string(want)) {
+			t.Errorf("SmokeTest-%s has no RECORD_TEMPLATE of its first dataset: %s", s.Env, envJSON)
 		}
 		// Through the API when the ingestion stack publishes its URL (and
 		// with its key when it has one).

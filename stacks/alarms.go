@@ -140,7 +140,8 @@ func (o *Observability) addIngestionAlarms() {
 		threshold: 1, op: lt, missing: quiet,
 		description: "Firehose failed to write to the raw bucket (DeliveryToS3.Success < 1): check the Firehose log group and the raw bucket's key and policy."})
 
-	if v := in.Validator; v != nil {
+	if in.Validator != nil {
+		v := in.Validator.Function
 		o.alarm(alarmSpec{id: "ValidatorErrors",
 			metric:    v.MetricErrors(stat(five, "Sum")),
 			threshold: 0, op: gt, missing: quiet,
@@ -149,15 +150,11 @@ func (o *Observability) addIngestionAlarms() {
 			metric:    v.MetricThrottles(stat(five, "Sum")),
 			threshold: 0, op: gt, missing: quiet, periods: ThrottlePeriods,
 			description: fmt.Sprintf("The record validator has been throttled for %d x 5 minutes: its reserved concurrency is too small for the stream's throughput.", ThrottlePeriods)})
+		o.alarm(alarmSpec{id: "RecordsRejected",
+			metric:    in.Validator.MetricRecordsRejected(stat(five, "Sum")),
+			threshold: 0, op: gt, missing: quiet,
+			description: "The validator rejected records: they are under errors/processing-failed/ in the raw zone; search the validator's log group for \"record rejected\" to see why."})
 	}
-	o.alarm(alarmSpec{id: "RecordsRejected",
-		metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace: jsii.String(ValidatorMetricsNamespace), MetricName: jsii.String("RecordsRejected"),
-			DimensionsMap: &map[string]*string{"Environment": jsii.String(cfg.Prefix())},
-			Period:        five, Statistic: jsii.String("Sum"),
-		}),
-		threshold: 0, op: gt, missing: quiet,
-		description: "The validator rejected records: they are under errors/processing-failed/ in the raw zone; search the validator's log group for \"record rejected\" to see why."})
 }
 
 // addApiAlarms watches the REST API when the ingestion stack has one.

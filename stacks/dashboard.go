@@ -58,13 +58,6 @@ func (o *Observability) addDashboard() {
 	rows = append(rows, header("## 1. Ingestion"), ingest)
 
 	// 2. Raw zone.
-	validator := func(name string) awscloudwatch.Metric {
-		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace: jsii.String(ValidatorMetricsNamespace), MetricName: jsii.String(name),
-			DimensionsMap: &map[string]*string{"Environment": jsii.String(cfg.Prefix())},
-			Period:        five, Statistic: jsii.String("Sum"),
-		})
-	}
 	fh := in.DeliveryStream
 	rows = append(rows, header("## 2. Raw zone (Firehose, validator)"), []awscloudwatch.IWidget{
 		graph("Firehose delivery to S3",
@@ -81,8 +74,8 @@ func (o *Observability) addDashboard() {
 			}},
 		}),
 		graph("Validator: accepted / rejected records",
-			[]awscloudwatch.IMetric{label(validator("RecordsAccepted"), "accepted")},
-			[]awscloudwatch.IMetric{label(validator("RecordsRejected"), "rejected")}),
+			[]awscloudwatch.IMetric{label(in.Validator.MetricRecordsAccepted(stat(five, "Sum")), "accepted")},
+			[]awscloudwatch.IMetric{label(in.Validator.MetricRecordsRejected(stat(five, "Sum")), "rejected")}),
 	})
 
 	// 3. Processing.

@@ -1,14 +1,11 @@
 package stacks
 
 import (
-	"encoding/json"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesisfirehose"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -16,8 +13,8 @@ import (
 	"github.com/example/datalake/assets"
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
-	"github.com/example/datalake/constructs/gofunction"
 	"github.com/example/datalake/constructs/ingestapi"
+	"github.com/example/datalake/constructs/validator"
 	"github.com/example/datalake/layout"
 )
 
@@ -42,8 +39,8 @@ type Ingestion struct {
 	Stream         awskinesis.IStream
 	DeliveryStream awskinesisfirehose.IDeliveryStream
 	// Validator is the Firehose processor that checks records against
-	// their dataset declaration.
-	Validator awslambda.IFunction
+	// their dataset declaration, with its metrics.
+	Validator *validator.Validator
 	// Api is the REST API in front of the stream (POST /v1/ingest/...).
 	Api awsapigateway.RestApi
 	// FirehoseLogGroup receives Firehose delivery errors.
@@ -54,9 +51,6 @@ type Ingestion struct {
 	// pipeline mode).
 	StreamNameOutput, SmokeTestRoleOutput awscdk.CfnOutput
 }
-
-// ValidatorMetricsNamespace holds RecordsAccepted/RecordsRejected.
-const ValidatorMetricsNamespace = "DataLake/Ingestion"
 
 // NewIngestion builds the ingestion stack.
 func NewIngestion(scope constructs.Construct, id string, props IngestionProps) *Ingestion {
@@ -84,32 +78,15 @@ func NewIngestion(scope constructs.Construct, id string, props IngestionProps) *
 		Reason: "By design the stream is encrypted with the lake's customer managed key (the same key as the raw zone), so the data path has one key to audit and revoke; the per-request KMS cost is accepted.",
 	})
 
-	datasets, err := json.Marshal(cfg.Datasets)
-	if err != nil {
-		panic(err)
-	}
-	validator := gofunction.New(stack, "Validator", gofunction.Props{
+	v := validator.New(stack, "Validator", validator.Props{
 		ModuleDir: props.Files.Root, Package: assets.ValidatorPackage,
-		Files:       map[string][]byte{"datasets.json": datasets},
-		Description: "Firehose processor: checks records against their dataset declaration and sets the partition keys",
-		Environment: map[string]string{
-			"METRICS_NAMESPACE": ValidatorMetricsNamespace,
-			"ENVIRONMENT":       cfg.Prefix(),
-		},
-		// Firehose waits for the processor; 5 minutes is its ceiling.
-		Timeout:  awscdk.Duration_Minutes(jsii.Number(2)),
-		MemoryMB: 512,
-		// No reservation unless config asks for one: a reservation must
-		// leave 100 executions of the account unreserved (Lambda developer
-		// guide, "Configuring reserved concurrency"), and new accounts can
-		// have a concurrency quota of 10, where any reservation fails the
-		// stack. validator_reserved_concurrency sets a cap.
+		Datasets: cfg.Datasets, Environment: cfg.Prefix(), Key: st.Key,
+		LogRetention: retention(cfg.LogRetentionDays), RemovalPolicy: removal,
+		// No reservation unless config asks for one (validator.Props).
 		ReservedConcurrency: float64(cfg.ValidatorReservedConcurrency),
-		Key:                 st.Key,
-		LogRetention:        retention(cfg.LogRetentionDays),
-		RemovalPolicy:       removal,
 	})
-	in.Validator = validator
+	in.Validator = v
+	validator := v.Function
 
 	firehoseLogs := awslogs.NewLogGroup(stack, jsii.String("FirehoseLogs"), &awslogs.LogGroupProps{
 		EncryptionKey: st.Key,

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesisfirehose"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -20,6 +19,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/config"
+	"github.com/example/datalake/constructs/validator"
 )
 
 // ObservabilityProps configure the observability stack.
@@ -46,7 +46,7 @@ type Watched struct {
 	// (nil when there is none) and the DMS task (nil unless dms.enabled).
 	Stream             awskinesis.IStream
 	DeliveryStream     awskinesisfirehose.IDeliveryStream
-	Validator          awslambda.IFunction
+	Validator          *validator.Validator
 	Api                awsapigateway.RestApi
 	ReplicationTaskArn *string
 	// The processing: every Glue job, the crawlers and the EMR Serverless

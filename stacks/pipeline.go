@@ -242,7 +242,7 @@ func smokeTest(cfg *config.Config, lake *DataLake) pipelines.Step {
 			"RECORD_TEMPLATE": jsii.String(dataset.SampleRecord(cfg.Datasets[0])),
 			"TIMEOUT_SECONDS": jsii.String(fmt.Sprint(SmokeTestTimeoutSeconds(cfg.FirehoseBufferSeconds))),
 		},
-		Commands:          jsii.Strings("bash scripts/smoke-test.sh"),
+		Commands: jsii.Strings("bash scripts/smoke-test.sh"),
 		RolePolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("sts:AssumeRole"),
 			Resources: jsii.Strings(fmt.Sprintf("arn:aws:iam::%s:role/%s-smoke-test", cfg.Account, cfg.Prefix())),

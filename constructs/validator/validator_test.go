@@ -1,0 +1,93 @@
+package validator
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/constructs/constructtest"
+	"github.com/example/datalake/dataset"
+)
+
+var plain, reserved map[string]any
+var nagErrors []string
+
+func TestMain(m *testing.M) {
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	plain, nagErrors = build(0)
+	reserved, _ = build(7)
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+func build(concurrency float64) (map[string]any, []string) {
+	stack := constructtest.NewStack("Val")
+	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	root, _ := filepath.Abs("../..")
+	v := New(stack, "Validator", Props{
+		ModuleDir: root, Package: "./functions/validator", Environment: "t-dev", Key: key,
+		LogRetention: awslogs.RetentionDays_ONE_WEEK, ReservedConcurrency: concurrency,
+		Datasets: []dataset.Spec{{Name: "a", EventTimeField: "t", Key: []string{"id"}, Columns: []dataset.Column{
+			{Name: "id", Type: dataset.String, Required: true}, {Name: "t", Type: dataset.Timestamp, Required: true}}}},
+	})
+	// A metric only reaches the template through an alarm.
+	awscloudwatch.NewAlarm(stack, jsii.String("Rejected"), &awscloudwatch.AlarmProps{
+		Metric:    v.MetricRecordsRejected(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5))}),
+		Threshold: jsii.Number(0), EvaluationPeriods: jsii.Number(1),
+	})
+	return constructtest.Synth(stack, "/Rejected/")
+}
+
+func TestFunctionEnvironmentAndNoReservationByDefault(t *testing.T) {
+	fns := constructtest.OfType(plain, "AWS::Lambda::Function")
+	if len(fns) != 1 {
+		t.Fatalf("%d functions", len(fns))
+	}
+	env, _ := json.Marshal(fns[0]["Environment"])
+	for _, want := range []string{`"METRICS_NAMESPACE":"` + MetricsNamespace + `"`, `"ENVIRONMENT":"t-dev"`} {
+		if !strings.Contains(string(env), want) {
+			t.Errorf("environment %s lacks %s", env, want)
+		}
+	}
+	if _, has := fns[0]["ReservedConcurrentExecutions"]; has {
+		t.Error("a reservation by default")
+	}
+	if got := constructtest.OfType(reserved, "AWS::Lambda::Function")[0]["ReservedConcurrentExecutions"]; got != 7.0 {
+		t.Errorf("reservation = %v, want 7", got)
+	}
+}
+
+// The metric the alarms watch is the one the function publishes: its
+// namespace and the Environment dimension it was given.
+func TestMetricRecordsRejectedNamesWhatTheFunctionPublishes(t *testing.T) {
+	a := constructtest.OfType(plain, "AWS::CloudWatch::Alarm")[0]
+	dims, _ := json.Marshal(a["Dimensions"])
+	if a["Namespace"] != MetricsNamespace || a["MetricName"] != "RecordsRejected" || a["Statistic"] != "Sum" ||
+		string(dims) != `[{"Name":"Environment","Value":"t-dev"}]` {
+		t.Errorf("alarm metric = %v %v %v %s", a["Namespace"], a["MetricName"], a["Statistic"], dims)
+	}
+	src, err := os.ReadFile("../../functions/validator/handler.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"RecordsRejected", "RecordsAccepted", "Environment"} {
+		if !strings.Contains(string(src), `"`+name+`"`) {
+			t.Errorf("functions/validator/handler.go does not publish %s", name)
+		}
+	}
+}
+
+func TestPassesCdkNag(t *testing.T) {
+	for _, e := range nagErrors {
+		t.Error(e)
+	}
+}

@@ -451,11 +451,7 @@ const bytesPerGB = 1024 * 1024 * 1024
 func (o *Observability) addQueryCostAlarms() {
 	cfg := o.cfg
 	o.alarm(alarmSpec{id: "AthenaDailyScanned",
-		metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace: jsii.String("AWS/Athena"), MetricName: jsii.String("ProcessedBytes"),
-			DimensionsMap: &map[string]*string{"WorkGroup": o.w.WorkGroupName},
-			Period:        awscdk.Duration_Days(jsii.Number(1)), Statistic: jsii.String("Sum"),
-		}),
+		metric:    o.w.WorkGroup.Metric("ProcessedBytes", stat(awscdk.Duration_Days(jsii.Number(1)), "Sum")),
 		threshold: float64(cfg.AthenaDailyScannedGB) * bytesPerGB,
 		op:        awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 		// No queries in a day cost nothing.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
+	"github.com/example/datalake/constructs/workgroup"
 	"github.com/example/datalake/dataset"
 	"github.com/example/datalake/layout"
 	"github.com/example/datalake/queries"
@@ -40,7 +41,7 @@ type AnalyticsProps struct {
 // and the optional QuickSight and Redshift Spectrum access.
 type Analytics struct {
 	Stack     awscdk.Stack
-	WorkGroup awsathena.CfnWorkGroup
+	WorkGroup *workgroup.WorkGroup
 	Database  awsglue.IDatabase
 	// Tables are the analyst tables by name: <dataset>_daily and each join
 	// (curated, Parquet) and <dataset>_quarantine (JSON).
@@ -73,30 +74,12 @@ func NewAnalytics(scope constructs.Construct, id string, props AnalyticsProps) *
 	// reference CloudFormation could see), so the order is explicit.
 	stack.AddStackDependency(props.Processing.Stack, jsii.String("named queries and Spectrum read the catalog database's tables"))
 
-	// Athena has no L2 construct in aws-cdk-lib; the L1 is set completely.
-	a.WorkGroup = awsathena.NewCfnWorkGroup(stack, jsii.String("WorkGroup"), &awsathena.CfnWorkGroupProps{
-		Name:        jsii.String(cfg.AthenaWorkgroupName),
-		Description: jsii.String("Queries over the " + cfg.Prefix() + " data lake"),
-		State:       jsii.String("ENABLED"),
-		// Deleting a workgroup with saved queries must be deliberate.
-		RecursiveDeleteOption: jsii.Bool(props.Destroy),
-		WorkGroupConfiguration: &awsathena.CfnWorkGroup_WorkGroupConfigurationProperty{
-			EnforceWorkGroupConfiguration:   jsii.Bool(true),
-			PublishCloudWatchMetricsEnabled: jsii.Bool(true),
-			RequesterPaysEnabled:            jsii.Bool(false),
-			BytesScannedCutoffPerQuery:      jsii.Number(float64(cfg.AthenaBytesScannedCutoffMB) * 1024 * 1024),
-			EngineVersion: &awsathena.CfnWorkGroup_EngineVersionProperty{
-				SelectedEngineVersion: jsii.String("Athena engine version 3"),
-			},
-			ResultConfiguration: &awsathena.CfnWorkGroup_ResultConfigurationProperty{
-				OutputLocation: jsii.String("s3://" + *st.AthenaResults.BucketName() + "/results/"),
-				EncryptionConfiguration: &awsathena.CfnWorkGroup_EncryptionConfigurationProperty{
-					EncryptionOption: jsii.String("SSE_KMS"),
-					KmsKey:           st.Key.KeyArn(),
-				},
-				ExpectedBucketOwner: stack.Account(),
-			},
-		},
+	a.WorkGroup = workgroup.New(stack, "WorkGroup", workgroup.Props{
+		Name:        cfg.AthenaWorkgroupName,
+		Description: "Queries over the " + cfg.Prefix() + " data lake",
+		Results:     st.AthenaResults, Key: st.Key,
+		BytesScannedCutoffMB: float64(cfg.AthenaBytesScannedCutoffMB),
+		RecursiveDelete:      props.Destroy,
 	})
 
 	db := awsglue.NewDatabase(stack, jsii.String("AthenaDatabase"), &awsglue.DatabaseProps{
@@ -118,7 +101,7 @@ func NewAnalytics(scope constructs.Construct, id string, props AnalyticsProps) *
 		a.addSpectrum(cfg, props.Processing.Database)
 	}
 
-	output(stack, "WorkGroupName", a.WorkGroup.Ref(), "Athena workgroup to query the lake with")
+	output(stack, "WorkGroupName", a.WorkGroup.Name(), "Athena workgroup to query the lake with")
 	output(stack, "AthenaDatabaseName", jsii.String(cfg.AthenaDatabaseName), "Athena database of analyst tables (curated zone, quarantine)")
 	output(stack, "CatalogDatabaseName", jsii.String(cfg.DataCatalogDatabaseName), "Glue catalog database of the raw, processed and curated tables")
 	return a
@@ -194,7 +177,7 @@ func (a *Analytics) addNamedQueries(cfg *config.Config) {
 			Name:        jsii.String(q.Name),
 			Description: jsii.String(q.Description),
 			Database:    jsii.String(cfg.AthenaDatabaseName),
-			WorkGroup:   a.WorkGroup.Ref(),
+			WorkGroup:   a.WorkGroup.Name(),
 			QueryString: jsii.String(q.SQL),
 		})
 		a.NamedQueries = append(a.NamedQueries, nq)
@@ -213,12 +196,6 @@ func queryID(template string) string {
 		}
 	}
 	return id
-}
-
-// athenaArns are the workgroup and the account's default data catalog.
-func athenaArns(stack awscdk.Stack, workgroup string) *[]*string {
-	base := fmt.Sprintf("arn:%s:athena:%s:%s:", *stack.Partition(), *stack.Region(), *stack.Account())
-	return jsii.Strings(base+"workgroup/"+workgroup, base+"datacatalog/AwsDataCatalog")
 }
 
 // addQuickSight connects QuickSight to the workgroup: an Athena data source
@@ -246,14 +223,7 @@ func (a *Analytics) addQuickSight(cfg *config.Config, st *Storage) {
 	}
 	// Athena writes results with the caller's credentials.
 	st.AthenaResults.GrantReadWrite(role, jsii.String("results/*"))
-	// Hand-written: Athena has no L2 grant; scoped to this workgroup.
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution",
-			"athena:GetQueryResults", "athena:GetQueryResultsStream", "athena:BatchGetQueryExecution",
-			"athena:ListQueryExecutions", "athena:GetWorkGroup", "athena:GetDataCatalog", "athena:GetDatabase",
-			"athena:ListDatabases", "athena:GetTableMetadata", "athena:ListTableMetadata"),
-		Resources: athenaArns(stack, cfg.AthenaWorkgroupName),
-	}))
+	a.WorkGroup.GrantQuery(role)
 	grantCatalogRead(role, stack, cfg.AthenaDatabaseName, a.CuratedTables...)
 	compliance.GrantWildcards(role, "QuickSight reads the curated tables' prefixes and reads and writes query results.", idCurated, idAthenaResults)
 	a.QuickSightRole = role
@@ -266,7 +236,7 @@ func (a *Analytics) addQuickSight(cfg *config.Config, st *Storage) {
 		Type:         jsii.String("ATHENA"),
 		DataSourceParameters: &awsquicksight.CfnDataSource_DataSourceParametersProperty{
 			AthenaParameters: &awsquicksight.CfnDataSource_AthenaParametersProperty{
-				WorkGroup: a.WorkGroup.Ref(),
+				WorkGroup: a.WorkGroup.Name(),
 				RoleArn:   role.RoleArn(),
 			},
 		},

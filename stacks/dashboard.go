@@ -112,11 +112,7 @@ func (o *Observability) addDashboard() {
 
 	// 5. Queries.
 	athena := func(name, statistic string, period awscdk.Duration) awscloudwatch.Metric {
-		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace: jsii.String("AWS/Athena"), MetricName: jsii.String(name),
-			DimensionsMap: &map[string]*string{"WorkGroup": o.w.WorkGroupName},
-			Period:        period, Statistic: jsii.String(statistic),
-		})
+		return o.w.WorkGroup.Metric(name, stat(period, statistic))
 	}
 	rows = append(rows, header("## 5. Queries (Athena)"), []awscloudwatch.IWidget{
 		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{

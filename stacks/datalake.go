@@ -130,7 +130,7 @@ func (d *DataLake) watched() Watched {
 		Stream: in.Stream, DeliveryStream: in.DeliveryStream, Validator: in.Validator, Api: in.Api,
 		ReplicationTaskArn: in.ReplicationTaskArn,
 		Jobs:               p.Jobs, CrawlerNames: p.CrawlerNames, EmrApplicationId: p.EmrApplicationId,
-		WorkGroupName: d.Analytics.WorkGroup.Ref(),
+		WorkGroup: d.Analytics.WorkGroup,
 	}
 }
 

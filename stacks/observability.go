@@ -20,6 +20,7 @@ import (
 
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/validator"
+	"github.com/example/datalake/constructs/workgroup"
 )
 
 // ObservabilityProps configure the observability stack.
@@ -54,8 +55,8 @@ type Watched struct {
 	Jobs             []awsglue.IJob
 	CrawlerNames     []*string
 	EmrApplicationId *string
-	// WorkGroupName is the Athena workgroup whose scans are alarmed on.
-	WorkGroupName *string
+	// WorkGroup is the Athena workgroup whose scans are alarmed on.
+	WorkGroup *workgroup.WorkGroup
 }
 
 // Observability owns the alarm topic, the alarms, the event rules that

@@ -1,0 +1,69 @@
+package workgroup
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/constructs/constructtest"
+)
+
+var tpl map[string]any
+var nagErrors []string
+
+func TestMain(m *testing.M) {
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	stack := constructtest.NewStack("Wg")
+	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	results := awss3.NewBucket(stack, jsii.String("Results"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
+	wg := New(stack, "WorkGroup", Props{Name: "t-wg", Results: results, Key: key, BytesScannedCutoffMB: 100})
+	role := awsiam.NewRole(stack, jsii.String("Analyst"), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})
+	wg.GrantQuery(role)
+	awscloudwatch.NewAlarm(stack, jsii.String("Scanned"), &awscloudwatch.AlarmProps{
+		Metric:    wg.Metric("ProcessedBytes", &awscloudwatch.MetricOptions{Period: awscdk.Duration_Days(jsii.Number(1)), Statistic: jsii.String("Sum")}),
+		Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
+	})
+	tpl, nagErrors = constructtest.Synth(stack, "/Results/", "/Analyst/")
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// Enforced, engine 3, SSE-KMS results under results/, the cutoff in bytes,
+// metrics on: what makes every query in the workgroup safe and measured.
+func TestEnforcedEncryptedLimited(t *testing.T) {
+	c := constructtest.OfType(tpl, "AWS::Athena::WorkGroup")[0]["WorkGroupConfiguration"].(map[string]any)
+	b, _ := json.Marshal(c)
+	for _, want := range []string{`"EnforceWorkGroupConfiguration":true`, `"PublishCloudWatchMetricsEnabled":true`,
+		`"BytesScannedCutoffPerQuery":104857600`, `"SelectedEngineVersion":"Athena engine version 3"`, `"EncryptionOption":"SSE_KMS"`, `/results/"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("configuration lacks %s: %s", want, b)
+		}
+	}
+}
+
+// The grant names this workgroup (not *), and the metric its name.
+func TestGrantAndMetricNameTheWorkgroup(t *testing.T) {
+	pol, _ := json.Marshal(constructtest.OfType(tpl, "AWS::IAM::Policy"))
+	if !strings.Contains(string(pol), ":workgroup/t-wg") || !strings.Contains(string(pol), "athena:StartQueryExecution") {
+		t.Errorf("grant = %s", pol)
+	}
+	dims, _ := json.Marshal(constructtest.OfType(tpl, "AWS::CloudWatch::Alarm")[0]["Dimensions"])
+	if !strings.Contains(string(dims), `"Name":"WorkGroup","Value":{"Ref":"WorkGroup"}`) {
+		t.Errorf("metric dimensions = %s", dims)
+	}
+}
+
+func TestPassesCdkNag(t *testing.T) {
+	for _, e := range nagErrors {
+		t.Error(e)
+	}
+}

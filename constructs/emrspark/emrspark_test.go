@@ -1,0 +1,66 @@
+package emrspark
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/constructs/compliance"
+	"github.com/example/datalake/constructs/constructtest"
+)
+
+var tpl map[string]any
+var nagErrors []string
+
+func TestMain(m *testing.M) {
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	stack := constructtest.NewStack("Emr")
+	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(0),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{Name: jsii.String("jobs"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}}})
+	sg := awsec2.NewSecurityGroup(stack, jsii.String("Sg"), &awsec2.SecurityGroupProps{Vpc: vpc})
+	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	bucket := func(id string) awss3.IBucket {
+		return awss3.NewBucket(stack, jsii.String(id), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
+	}
+	raw, out := bucket("Raw"), bucket("Out")
+	app := New(stack, Props{Name: "t-spark", ReleaseLabel: "emr-7.5.0", Subnets: *vpc.IsolatedSubnets(), SecurityGroup: sg,
+		Logs: out, Key: key, Read: []awss3.IBucket{raw}, Write: []awss3.IBucket{out}})
+	compliance.GrantWildcards(app.JobRole, "test: the role reads and writes its test buckets.", "Raw", "Out")
+	tpl, nagErrors = constructtest.Synth(stack, "/Vpc/", "/Sg/", "/Raw/", "/Out/")
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// Starts on demand, stops when idle, capped, in the given subnets, logs
+// encrypted; the runtime role trusts EMR Serverless of this account only.
+func TestApplicationAndRole(t *testing.T) {
+	a, _ := json.Marshal(constructtest.OfType(tpl, "AWS::EMRServerless::Application")[0])
+	for _, want := range []string{`"AutoStartConfiguration":{"Enabled":true}`, `"IdleTimeoutMinutes":15`, `"Cpu":"16 vCPU"`,
+		`"Memory":"64 GB"`, `"SubnetIds":[`, `"EncryptionKeyArn":`, `/_emr/logs/"`, `"ReleaseLabel":"emr-7.5.0"`} {
+		if !strings.Contains(string(a), want) {
+			t.Errorf("application lacks %s: %s", want, a)
+		}
+	}
+	var trust []byte
+	for _, r := range constructtest.OfType(tpl, "AWS::IAM::Role") {
+		if b, _ := json.Marshal(r["AssumeRolePolicyDocument"]); strings.Contains(string(b), "emr-serverless") {
+			trust = b
+		}
+	}
+	if !strings.Contains(string(trust), `"aws:SourceAccount"`) {
+		t.Errorf("job role trust = %s, want EMR Serverless of this account", trust)
+	}
+}
+
+func TestPassesCdkNag(t *testing.T) {
+	for _, e := range nagErrors {
+		t.Error(e)
+	}
+}

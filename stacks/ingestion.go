@@ -148,7 +148,7 @@ func NewIngestion(scope constructs.Construct, id string, props IngestionProps) *
 	}
 	output(stack, "ApiUrl", in.Api.Url(), "Ingestion API: POST <ApiUrl>ingest/<dataset> or <ApiUrl>ingest/<dataset>/batch (SigV4)")
 	if cfg.DMS.Enabled {
-		in.ReplicationTaskArn = newReplication(stack, dmsProps{cfg: cfg, storage: st, stream: stream, taskSettings: props.Files.DMSTaskSettings})
+		in.ReplicationTaskArn = newReplication(stack, cfg, st, stream, props.Files.DMSTaskSettings)
 	}
 
 	if props.SmokeTestAccount != "" {

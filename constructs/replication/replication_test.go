@@ -1,0 +1,167 @@
+package replication
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/constructs/constructtest"
+)
+
+var tpl map[string]any
+var nagErrors []string
+
+// The two targets, each in a scope of its own in one stack (one synthesis).
+var kinesisProps = Props{Prefix: "t-k", SourceSecretName: "orders-db", SourceEngine: "postgres",
+	SourceDatabase: "shop", SourceSchema: "public", Tables: []string{"orders", "customers"}, Target: "kinesis",
+	TaskSettings: `{"Logging":{"EnableLogging":true}}`}
+var s3Props = Props{Prefix: "t-s", SourceSecretName: "crm-db", SourceEngine: "mysql",
+	SourceDatabase: "crm", SourceSchema: "crm", Tables: []string{"accounts"}, Target: "s3", MultiAZ: true,
+	InstanceClass: "dms.r5.large", TaskSettings: `{}`}
+
+func TestMain(m *testing.M) {
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	stack := constructtest.NewStack("Dms")
+	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(0),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{Name: jsii.String("jobs"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}}})
+	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	stream := awskinesis.NewStream(stack, jsii.String("Stream"), &awskinesis.StreamProps{EncryptionKey: key})
+	raw := awss3.NewBucket(stack, jsii.String("Raw"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
+	kinesisProps.Vpc, kinesisProps.Key, kinesisProps.Stream = vpc, key, stream
+	s3Props.Vpc, s3Props.Key, s3Props.Raw = vpc, key, raw
+	New(constructs.NewConstruct(stack, jsii.String("K")), kinesisProps)
+	New(constructs.NewConstruct(stack, jsii.String("S")), s3Props)
+	tpl, nagErrors = constructtest.Synth(stack, "/Vpc/", "/Key/", "/Stream/", "/Raw/")
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// of returns the one resource of a type whose JSON contains marker.
+func of(t *testing.T, typ, marker string) (map[string]any, string) {
+	t.Helper()
+	for _, r := range constructtest.OfType(tpl, typ) {
+		if b, _ := json.Marshal(r); strings.Contains(string(b), marker) {
+			return r, string(b)
+		}
+	}
+	t.Fatalf("no %s containing %s", typ, marker)
+	return nil, ""
+}
+
+// The instance is private, encrypted with the lake key, sized by Props
+// (defaults for the kinesis one), and its group reaches the source engine's
+// port and HTTPS only.
+func TestInstanceIsPrivateAndSized(t *testing.T) {
+	for _, c := range []struct {
+		p     Props
+		class string
+		gb    float64
+		port  float64
+	}{{kinesisProps, "dms.t3.medium", 50, 5432}, {s3Props, "dms.r5.large", 50, 3306}} {
+		inst, _ := of(t, "AWS::DMS::ReplicationInstance", `"`+c.p.Prefix+`-dms"`)
+		if inst["PubliclyAccessible"] != false || inst["MultiAZ"] != c.p.MultiAZ || inst["ReplicationInstanceClass"] != c.class ||
+			inst["AllocatedStorage"] != c.gb || !strings.Contains(fmt.Sprint(inst["KmsKeyId"]), "Key") {
+			t.Errorf("%s instance = %v", c.p.Prefix, inst)
+		}
+		sg, _ := of(t, "AWS::EC2::SecurityGroup", "DMS replication instance of "+c.p.Prefix+":")
+		var ports []float64
+		for _, e := range sg["SecurityGroupEgress"].([]any) {
+			ports = append(ports, e.(map[string]any)["FromPort"].(float64))
+		}
+		if fmt.Sprint(ports) != fmt.Sprint([]float64{c.port, 443}) {
+			t.Errorf("%s egress ports = %v, want [%v 443]", c.p.Prefix, ports, c.port)
+		}
+	}
+}
+
+// One selection rule per table of Props.Tables in the task, which runs full
+// load then CDC with the given settings.
+func TestTaskMapsEveryTable(t *testing.T) {
+	for _, p := range []Props{kinesisProps, s3Props} {
+		task, _ := of(t, "AWS::DMS::ReplicationTask", `"`+p.Prefix+`-dms"`)
+		var m struct {
+			Rules []struct {
+				Locator map[string]string `json:"object-locator"`
+				Action  string            `json:"rule-action"`
+			} `json:"rules"`
+		}
+		if err := json.Unmarshal([]byte(task["TableMappings"].(string)), &m); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range m.Rules {
+			if r.Action == "include" && r.Locator["schema-name"] == p.SourceSchema {
+				got = append(got, r.Locator["table-name"])
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(p.Tables) || task["MigrationType"] != "full-load-and-cdc" || task["ReplicationTaskSettings"] != p.TaskSettings {
+			t.Errorf("%s task = %v, want tables %v", p.Prefix, task, p.Tables)
+		}
+	}
+}
+
+// The source endpoint reads its connection from the named secret over TLS,
+// through a role the regional DMS principal of this account assumes.
+func TestSourceFromSecretOverTLS(t *testing.T) {
+	ep, b := of(t, "AWS::DMS::Endpoint", `"t-k-dms-source"`)
+	if ep["SslMode"] != "require" || !strings.Contains(b, `"PostgreSqlSettings":{"SecretsManagerAccessRoleArn"`) ||
+		!strings.Contains(b, `"SecretsManagerSecretId":"orders-db"`) {
+		t.Errorf("postgres source = %s", b)
+	}
+	if _, b := of(t, "AWS::DMS::Endpoint", `"t-s-dms-source"`); !strings.Contains(b, `"MySqlSettings":`) {
+		t.Errorf("mysql source = %s", b)
+	}
+	_, trust := of(t, "AWS::IAM::Role", "reads the source connection secret orders-db")
+	if !strings.Contains(trust, `"Service":"dms.us-west-2.amazonaws.com"`) || !strings.Contains(trust, `"aws:SourceAccount"`) {
+		t.Errorf("secret role trust = %s", trust)
+	}
+}
+
+// The s3 target writes gzip CSV with column names under LandingFolder with
+// the lake key, and its role may write there only; the kinesis target
+// spreads rows over shards.
+func TestTargets(t *testing.T) {
+	_, s3 := of(t, "AWS::DMS::Endpoint", `"t-s-dms-target"`)
+	for _, want := range []string{`"BucketFolder":"` + LandingFolder + `"`, `"EncryptionMode":"SSE_KMS"`, `"AddColumnName":true`, `"CompressionType":"GZIP"`} {
+		if !strings.Contains(s3, want) {
+			t.Errorf("s3 target lacks %s: %s", want, s3)
+		}
+	}
+	for _, pol := range constructtest.OfType(tpl, "AWS::IAM::Policy") {
+		b, _ := json.Marshal(pol)
+		if strings.Contains(string(b), "TargetBucketRole") && strings.Contains(string(b), "s3:PutObject") &&
+			!strings.Contains(string(b), `/`+LandingFolder+`/*"`) {
+			t.Errorf("bucket role may write outside %s/: %s", LandingFolder, b)
+		}
+	}
+	if _, k := of(t, "AWS::DMS::Endpoint", `"t-k-dms-target"`); !strings.Contains(k, `"PartitionIncludeSchemaTable":true`) || !strings.Contains(k, `"MessageFormat":"json"`) {
+		t.Errorf("kinesis target = %s", k)
+	}
+}
+
+func TestRejectsUnknownEngine(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), `"db2"`) {
+			t.Errorf("panic = %v, want one naming the engine", r)
+		}
+	}()
+	p := kinesisProps
+	p.SourceEngine = "db2"
+	New(constructs.NewConstruct(constructtest.NewStack("Bad"), jsii.String("B")), p)
+}
+
+func TestPassesCdkNag(t *testing.T) {
+	for _, e := range nagErrors {
+		t.Error(e)
+	}
+}

@@ -5,10 +5,13 @@ package constructtest
 
 import (
 	"fmt"
+	"os"
 	"strings"
+	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -55,4 +58,23 @@ func OfType(tpl map[string]any, typ string) []map[string]any {
 		}
 	}
 	return out
+}
+
+// Main runs a construct package's tests: build synthesizes what the tests
+// read (once per test binary), then the tests run and the jsii runtime
+// closes. Call it from TestMain.
+func Main(m *testing.M, build func()) {
+	// The pinned Node.js 22 is supported; silence jsii's warning on 20.
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	build()
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// IsolatedVpc is a two-AZ VPC with isolated subnets only, the shape of the
+// lake's network.
+func IsolatedVpc(stack awscdk.Stack) awsec2.Vpc {
+	return awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(0),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{Name: jsii.String("jobs"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}}})
 }

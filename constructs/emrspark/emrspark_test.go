@@ -2,7 +2,6 @@ package emrspark
 
 import (
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
@@ -19,23 +18,20 @@ var tpl map[string]any
 var nagErrors []string
 
 func TestMain(m *testing.M) {
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	stack := constructtest.NewStack("Emr")
-	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(0),
-		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{Name: jsii.String("jobs"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}}})
-	sg := awsec2.NewSecurityGroup(stack, jsii.String("Sg"), &awsec2.SecurityGroupProps{Vpc: vpc})
-	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
-	bucket := func(id string) awss3.IBucket {
-		return awss3.NewBucket(stack, jsii.String(id), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
-	}
-	raw, out := bucket("Raw"), bucket("Out")
-	app := New(stack, Props{Name: "t-spark", ReleaseLabel: "emr-7.5.0", Subnets: *vpc.IsolatedSubnets(), SecurityGroup: sg,
-		Logs: out, Key: key, Read: []awss3.IBucket{raw}, Write: []awss3.IBucket{out}})
-	compliance.GrantWildcards(app.JobRole, "test: the role reads and writes its test buckets.", "Raw", "Out")
-	tpl, nagErrors = constructtest.Synth(stack, "/Vpc/", "/Sg/", "/Raw/", "/Out/")
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
+	constructtest.Main(m, func() {
+		stack := constructtest.NewStack("Emr")
+		vpc := constructtest.IsolatedVpc(stack)
+		sg := awsec2.NewSecurityGroup(stack, jsii.String("Sg"), &awsec2.SecurityGroupProps{Vpc: vpc})
+		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+		bucket := func(id string) awss3.IBucket {
+			return awss3.NewBucket(stack, jsii.String(id), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
+		}
+		raw, out := bucket("Raw"), bucket("Out")
+		app := New(stack, Props{Name: "t-spark", ReleaseLabel: "emr-7.5.0", Subnets: *vpc.IsolatedSubnets(), SecurityGroup: sg,
+			Logs: out, Key: key, Read: []awss3.IBucket{raw}, Write: []awss3.IBucket{out}})
+		compliance.GrantWildcards(app.JobRole, "test: the role reads and writes its test buckets.", "Raw", "Out")
+		tpl, nagErrors = constructtest.Synth(stack, "/Vpc/", "/Sg/", "/Raw/", "/Out/")
+	})
 }
 
 // Starts on demand, stops when idle, capped, in the given subnets, logs

@@ -2,7 +2,6 @@ package ingestapi
 
 import (
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
@@ -35,12 +34,10 @@ var plain, full built
 // TestMain synthesizes the construct twice on fresh stacks (defaults, and
 // every option on), with cdk-nag, and never the whole app.
 func TestMain(m *testing.M) {
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	plain = build(Props{})
-	full = build(Props{QuotaPerDay: 1000, WAF: true, RateLimit: 7, BurstLimit: 9})
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
+	constructtest.Main(m, func() {
+		plain = build(Props{})
+		full = build(Props{QuotaPerDay: 1000, WAF: true, RateLimit: 7, BurstLimit: 9})
+	})
 }
 
 func build(p Props) built {

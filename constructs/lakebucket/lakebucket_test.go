@@ -2,7 +2,6 @@ package lakebucket
 
 import (
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
@@ -17,12 +16,10 @@ var plain, replicated map[string]any
 var nagErrors []string
 
 func TestMain(m *testing.M) {
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	plain, nagErrors = build(false)
-	replicated, _ = build(true)
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
+	constructtest.Main(m, func() {
+		plain, nagErrors = build(false)
+		replicated, _ = build(true)
+	})
 }
 
 func build(replicate bool) (map[string]any, []string) {

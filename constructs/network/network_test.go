@@ -2,7 +2,6 @@ package network
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -17,12 +16,10 @@ var plain, narrowed map[string]any
 var nagErrors []string
 
 func TestMain(m *testing.M) {
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	plain, nagErrors = build(Props{})
-	narrowed, _ = build(Props{S3PrefixListID: "pl-68a54001", Cidr: "10.9.0.0/20"})
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
+	constructtest.Main(m, func() {
+		plain, nagErrors = build(Props{})
+		narrowed, _ = build(Props{S3PrefixListID: "pl-68a54001", Cidr: "10.9.0.0/20"})
+	})
 }
 
 func build(p Props) (map[string]any, []string) {

@@ -3,11 +3,9 @@ package replication
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -29,21 +27,18 @@ var s3Props = Props{Prefix: "t-s", SourceSecretName: "crm-db", SourceEngine: "my
 	InstanceClass: "dms.r5.large", TaskSettings: `{}`}
 
 func TestMain(m *testing.M) {
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	stack := constructtest.NewStack("Dms")
-	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(0),
-		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{Name: jsii.String("jobs"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}}})
-	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
-	stream := awskinesis.NewStream(stack, jsii.String("Stream"), &awskinesis.StreamProps{EncryptionKey: key})
-	raw := awss3.NewBucket(stack, jsii.String("Raw"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
-	kinesisProps.Vpc, kinesisProps.Key, kinesisProps.Stream = vpc, key, stream
-	s3Props.Vpc, s3Props.Key, s3Props.Raw = vpc, key, raw
-	New(constructs.NewConstruct(stack, jsii.String("K")), kinesisProps)
-	New(constructs.NewConstruct(stack, jsii.String("S")), s3Props)
-	tpl, nagErrors = constructtest.Synth(stack, "/Vpc/", "/Key/", "/Stream/", "/Raw/")
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
+	constructtest.Main(m, func() {
+		stack := constructtest.NewStack("Dms")
+		vpc := constructtest.IsolatedVpc(stack)
+		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+		stream := awskinesis.NewStream(stack, jsii.String("Stream"), &awskinesis.StreamProps{EncryptionKey: key})
+		raw := awss3.NewBucket(stack, jsii.String("Raw"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
+		kinesisProps.Vpc, kinesisProps.Key, kinesisProps.Stream = vpc, key, stream
+		s3Props.Vpc, s3Props.Key, s3Props.Raw = vpc, key, raw
+		New(constructs.NewConstruct(stack, jsii.String("K")), kinesisProps)
+		New(constructs.NewConstruct(stack, jsii.String("S")), s3Props)
+		tpl, nagErrors = constructtest.Synth(stack, "/Vpc/", "/Key/", "/Stream/", "/Raw/")
+	})
 }
 
 // of returns the one resource of a type whose JSON contains marker.

@@ -21,12 +21,10 @@ var plain, reserved map[string]any
 var nagErrors []string
 
 func TestMain(m *testing.M) {
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	plain, nagErrors = build(0)
-	reserved, _ = build(7)
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
+	constructtest.Main(m, func() {
+		plain, nagErrors = build(0)
+		reserved, _ = build(7)
+	})
 }
 
 func build(concurrency float64) (map[string]any, []string) {

@@ -2,7 +2,6 @@ package workgroup
 
 import (
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
@@ -20,21 +19,19 @@ var tpl map[string]any
 var nagErrors []string
 
 func TestMain(m *testing.M) {
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	stack := constructtest.NewStack("Wg")
-	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
-	results := awss3.NewBucket(stack, jsii.String("Results"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
-	wg := New(stack, "WorkGroup", Props{Name: "t-wg", Results: results, Key: key, BytesScannedCutoffMB: 100})
-	role := awsiam.NewRole(stack, jsii.String("Analyst"), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})
-	wg.GrantQuery(role)
-	awscloudwatch.NewAlarm(stack, jsii.String("Scanned"), &awscloudwatch.AlarmProps{
-		Metric:    wg.Metric("ProcessedBytes", &awscloudwatch.MetricOptions{Period: awscdk.Duration_Days(jsii.Number(1)), Statistic: jsii.String("Sum")}),
-		Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
+	constructtest.Main(m, func() {
+		stack := constructtest.NewStack("Wg")
+		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+		results := awss3.NewBucket(stack, jsii.String("Results"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
+		wg := New(stack, "WorkGroup", Props{Name: "t-wg", Results: results, Key: key, BytesScannedCutoffMB: 100})
+		role := awsiam.NewRole(stack, jsii.String("Analyst"), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})
+		wg.GrantQuery(role)
+		awscloudwatch.NewAlarm(stack, jsii.String("Scanned"), &awscloudwatch.AlarmProps{
+			Metric:    wg.Metric("ProcessedBytes", &awscloudwatch.MetricOptions{Period: awscdk.Duration_Days(jsii.Number(1)), Statistic: jsii.String("Sum")}),
+			Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
+		})
+		tpl, nagErrors = constructtest.Synth(stack, "/Results/", "/Analyst/")
 	})
-	tpl, nagErrors = constructtest.Synth(stack, "/Results/", "/Analyst/")
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
 }
 
 // Enforced, engine 3, SSE-KMS results under results/, the cutoff in bytes,

@@ -1,0 +1,150 @@
+package audit
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/constructs/constructtest"
+)
+
+var tpl map[string]any
+var nagErrors []string
+var full, rulesOnly *Audit
+
+const lockDays = 400
+
+var zoneIDs = []string{"Raw", "Curated"}
+
+func TestMain(m *testing.M) {
+	constructtest.Main(m, func() {
+		stack := constructtest.NewStack("Audit")
+		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+		logs := awss3.NewBucket(stack, jsii.String("Logs"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
+		var zones []Zone
+		for _, id := range zoneIDs {
+			zones = append(zones, Zone{ID: id, Bucket: awss3.NewBucket(stack, jsii.String(id), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})})
+		}
+		full = New(stack, Props{Prefix: "t-full", Key: key, AccessLogs: logs, Trail: true, Zones: zones,
+			ConfigRules: true, ConfigRecorder: true,
+			ObjectLock: awss3.ObjectLockRetention_Governance(awscdk.Duration_Days(jsii.Number(lockDays)))})
+		// Rules only (an account whose recorder exists): no bucket, no trail.
+		rulesOnly = New(constructs.NewConstruct(stack, jsii.String("R")), Props{Prefix: "t-rules", Key: key, Zones: zones, ConfigRules: true})
+		tpl, nagErrors = constructtest.Synth(stack, "/Key/", "/Logs/", "/Raw/", "/Curated/")
+	})
+}
+
+func marshal(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// The bucket is versioned, encrypted with the key, write-once for the
+// given period, expires old versions after the default 90 days, and is
+// the only one with Object Lock (the rules-only audit made none).
+func TestBucket(t *testing.T) {
+	if rulesOnly.Bucket != nil || rulesOnly.Trail != nil {
+		t.Error("rules only: made a bucket or a trail")
+	}
+	var locked []string
+	for _, b := range constructtest.OfType(tpl, "AWS::S3::Bucket") {
+		if b["ObjectLockEnabled"] == true {
+			locked = append(locked, marshal(b))
+		}
+	}
+	if len(locked) != 1 {
+		t.Fatalf("%d buckets with Object Lock, want the audit bucket only", len(locked))
+	}
+	for _, want := range []string{`"Status":"Enabled"`, `"SSEAlgorithm":"aws:kms"`, `"Mode":"GOVERNANCE"`,
+		fmt.Sprintf(`"Days":%d`, lockDays), `"NoncurrentDays":90`, `"DaysAfterInitiation":7`, `"LogFilePrefix":"AuditBucket/"`} {
+		if !strings.Contains(locked[0], want) {
+			t.Errorf("audit bucket lacks %s: %s", want, locked[0])
+		}
+	}
+	// The log bucket refuses AuditBucket/ access logs from other accounts.
+	var deny bool
+	for _, p := range constructtest.OfType(tpl, "AWS::S3::BucketPolicy") {
+		s := marshal(p)
+		deny = deny || strings.Contains(s, `"Sid":"AuditBucketLogsFromThisAccountOnly"`) && strings.Contains(s, `"aws:SourceAccount"`)
+	}
+	if !deny {
+		t.Error("log bucket policy lacks the AuditBucketLogsFromThisAccountOnly deny")
+	}
+}
+
+// One multi-region trail with log-file validation and the key, recording
+// S3 data events on exactly the zone buckets.
+func TestTrailRecordsTheZones(t *testing.T) {
+	trails := constructtest.OfType(tpl, "AWS::CloudTrail::Trail")
+	if len(trails) != 1 {
+		t.Fatalf("%d trails, want 1", len(trails))
+	}
+	tr := trails[0]
+	if tr["IsMultiRegionTrail"] != true || tr["EnableLogFileValidation"] != true || tr["KMSKeyId"] == nil || tr["TrailName"] != "t-full-trail" {
+		t.Errorf("trail = %v", tr)
+	}
+	var data []string
+	for _, sel := range tr["EventSelectors"].([]any) {
+		rs, _ := sel.(map[string]any)["DataResources"].([]any)
+		for _, r := range rs {
+			for _, v := range r.(map[string]any)["Values"].([]any) {
+				data = append(data, marshal(v))
+			}
+		}
+	}
+	if len(data) != len(zoneIDs) {
+		t.Errorf("data events on %d buckets, want %d: %v", len(data), len(zoneIDs), data)
+	}
+	for i, id := range zoneIDs {
+		if i < len(data) && !strings.Contains(data[i], id) {
+			t.Errorf("data event %d = %s, want bucket %s", i, data[i], id)
+		}
+	}
+}
+
+// Four S3 rules per zone plus key rotation and trail, per audit; the full
+// one's rules wait for its recorder and channel, and its trail rule names
+// the audit bucket.
+func TestConfigRules(t *testing.T) {
+	res := tpl["Resources"].(map[string]any)
+	count := map[string]int{}
+	for _, r := range res {
+		r := r.(map[string]any)
+		if r["Type"] != "AWS::Config::ConfigRule" {
+			continue
+		}
+		name := r["Properties"].(map[string]any)["ConfigRuleName"].(string)
+		prefix := strings.SplitN(name, "-", 3)[0] + "-" + strings.SplitN(name, "-", 3)[1]
+		count[prefix]++
+		deps := marshal(r["DependsOn"])
+		if prefix == "t-full" && (!strings.Contains(deps, "ConfigRecorder") || !strings.Contains(deps, "ConfigDeliveryChannel")) {
+			t.Errorf("%s depends on %s, want the recorder and the channel", name, deps)
+		}
+		if prefix == "t-rules" && deps != "null" {
+			t.Errorf("%s depends on %s with no recorder", name, deps)
+		}
+		if strings.HasSuffix(name, "cloudtrail-enabled") {
+			if has := strings.Contains(marshal(r["Properties"]), "s3BucketName"); has != (prefix == "t-full") {
+				t.Errorf("%s names a bucket = %v", name, has)
+			}
+		}
+	}
+	want := 4*len(zoneIDs) + 2
+	if count["t-full"] != want || count["t-rules"] != want {
+		t.Errorf("rules per audit = %v, want %d each", count, want)
+	}
+	recs := constructtest.OfType(tpl, "AWS::Config::ConfigurationRecorder")
+	if len(recs) != 1 || !strings.Contains(marshal(recs[0]), marshal(ConfigRecordedTypes)) {
+		t.Errorf("recorders = %v, want one recording %v", recs, ConfigRecordedTypes)
+	}
+}
+
+func TestPassesCdkNag(t *testing.T) {
+	for _, e := range nagErrors {
+		t.Error(e)
+	}
+}

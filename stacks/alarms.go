@@ -93,6 +93,10 @@ func (o *Observability) alarm(s alarmSpec) awscloudwatch.Alarm {
 	return a
 }
 
+// lakeEventsGroupName is the log group the arrival and job-state rules
+// write to (the dashboard names it; a token would need the stack's output).
+func lakeEventsGroupName(prefix string) string { return "/aws/events/" + prefix + "-lake-events" }
+
 func minutes(n float64) awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(n)) }
 
 // stat returns metric options with a period and statistic.
@@ -188,7 +192,7 @@ func (o *Observability) addRecorders() {
 	cfg, st := o.cfg, o.w
 	group := awslogs.NewLogGroup(o.Stack, jsii.String("LakeEvents"), &awslogs.LogGroupProps{
 		// EventBridge's console expects /aws/events/ for log targets.
-		LogGroupName:  jsii.String("/aws/events/" + cfg.Prefix() + "-lake-events"),
+		LogGroupName:  jsii.String(lakeEventsGroupName(cfg.Prefix())),
 		EncryptionKey: st.Key,
 		Retention:     retention(cfg.LogRetentionDays),
 		RemovalPolicy: o.removal,

@@ -14,6 +14,7 @@ import (
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/constructs/ingestapi"
+	"github.com/example/datalake/constructs/rawdelivery"
 	"github.com/example/datalake/constructs/validator"
 	"github.com/example/datalake/layout"
 )
@@ -59,25 +60,6 @@ func NewIngestion(scope constructs.Construct, id string, props IngestionProps) *
 	in := &Ingestion{Stack: stack}
 	removal := removalPolicy(props.Destroy)
 
-	streamProps := &awskinesis.StreamProps{
-		RetentionPeriod: awscdk.Duration_Hours(jsii.Number(float64(cfg.RetentionPeriod))),
-		Encryption:      awskinesis.StreamEncryption_KMS,
-		EncryptionKey:   st.Key,
-		RemovalPolicy:   removal,
-	}
-	if cfg.StreamMode == config.StreamOnDemand {
-		streamProps.StreamMode = awskinesis.StreamMode_ON_DEMAND
-	} else {
-		streamProps.StreamMode = awskinesis.StreamMode_PROVISIONED
-		streamProps.ShardCount = jsii.Number(float64(cfg.ShardCount))
-	}
-	stream := awskinesis.NewStream(stack, jsii.String("Stream"), streamProps)
-	in.Stream = stream
-	compliance.Suppress(stream, compliance.Suppression{
-		ID:     "AwsSolutions-KDS3",
-		Reason: "By design the stream is encrypted with the lake's customer managed key (the same key as the raw zone), so the data path has one key to audit and revoke; the per-request KMS cost is accepted.",
-	})
-
 	v := validator.New(stack, "Validator", validator.Props{
 		ModuleDir: props.Files.Root, Package: assets.ValidatorPackage,
 		Datasets: cfg.Datasets, Environment: cfg.Prefix(), Key: st.Key,
@@ -86,52 +68,24 @@ func NewIngestion(scope constructs.Construct, id string, props IngestionProps) *
 		ReservedConcurrency: float64(cfg.ValidatorReservedConcurrency),
 	})
 	in.Validator = v
-	validator := v.Function
 
-	firehoseLogs := awslogs.NewLogGroup(stack, jsii.String("FirehoseLogs"), &awslogs.LogGroupProps{
-		EncryptionKey: st.Key,
-		Retention:     retention(cfg.LogRetentionDays),
-		RemovalPolicy: removal,
+	shards := cfg.ShardCount
+	if cfg.StreamMode == config.StreamOnDemand {
+		shards = 0
+	}
+	raw := rawdelivery.New(stack, rawdelivery.Props{
+		Key: st.Key, Raw: st.Raw, Processor: v.Function,
+		DataPrefix: layout.FirehosePrefix, ErrorPrefix: layout.ErrorOutputPrefix,
+		ShardCount:              shards,
+		Retention:               awscdk.Duration_Hours(jsii.Number(float64(cfg.RetentionPeriod))),
+		BufferInterval:          awscdk.Duration_Seconds(jsii.Number(float64(cfg.FirehoseBufferSeconds))),
+		BufferSize:              awscdk.Size_Mebibytes(jsii.Number(float64(cfg.FirehoseBufferMB))),
+		ProcessorBufferInterval: awscdk.Duration_Seconds(jsii.Number(FirehoseProcessorBufferSeconds)),
+		LogRetention:            retention(cfg.LogRetentionDays),
+		Removal:                 removal,
 	})
-	in.FirehoseLogGroup = firehoseLogs
-	delivery := awskinesisfirehose.NewDeliveryStream(stack, jsii.String("DeliveryStream"), &awskinesisfirehose.DeliveryStreamProps{
-		Source: awskinesisfirehose.NewKinesisStreamSource(stream),
-		Destination: awskinesisfirehose.NewS3Bucket(st.Raw, &awskinesisfirehose.S3BucketProps{
-			DataOutputPrefix:  jsii.String(layout.FirehosePrefix),
-			ErrorOutputPrefix: jsii.String(layout.ErrorOutputPrefix),
-			BufferingInterval: awscdk.Duration_Seconds(jsii.Number(float64(cfg.FirehoseBufferSeconds))),
-			BufferingSize:     awscdk.Size_Mebibytes(jsii.Number(float64(cfg.FirehoseBufferMB))),
-			Compression:       awskinesisfirehose.Compression_GZIP(),
-			FileExtension:     jsii.String(".json.gz"),
-			EncryptionKey:     st.Key,
-			LoggingConfig:     awskinesisfirehose.NewEnableLogging(firehoseLogs),
-			DynamicPartitioning: &awskinesisfirehose.DynamicPartitioningProps{
-				Enabled:       jsii.Bool(true),
-				RetryDuration: awscdk.Duration_Minutes(jsii.Number(5)),
-			},
-			Processors: &[]awskinesisfirehose.IDataProcessor{
-				awskinesisfirehose.NewLambdaFunctionProcessor(validator, &awskinesisfirehose.DataProcessorProps{
-					BufferInterval: awscdk.Duration_Seconds(jsii.Number(FirehoseProcessorBufferSeconds)),
-					BufferSize:     awscdk.Size_Mebibytes(jsii.Number(3)),
-					Retries:        jsii.Number(3),
-				}),
-				// One JSON document per line, so Glue and Athena read the
-				// objects as JSON lines. Record bytes are otherwise untouched.
-				awskinesisfirehose.NewAppendDelimiterToRecordProcessor(),
-			},
-		}),
-	})
-	compliance.Suppress(delivery, compliance.Suppression{
-		ID:     "AwsSolutions-KDF1",
-		Reason: "Server-side encryption of a delivery stream is not available when its source is a Kinesis stream; the source stream is encrypted with the lake key and the destination objects are SSE-KMS with the same key.",
-	})
-	compliance.GrantWildcards(delivery, "Firehose's destination role writes to the raw zone with the lake key.", idRaw)
-	compliance.Suppress(delivery, compliance.Suppression{
-		ID:             "AwsSolutions-IAM5",
-		Reason:         "Firehose invokes the validator by qualified ARN (function:version); the CDK grant covers the function's versions only.",
-		AppliesToRegex: []string{`/^Resource::<Validator[0-9A-F]+\.Arn>:\*$/g`},
-	})
-	in.DeliveryStream = delivery
+	stream, delivery := raw.Stream, raw.DeliveryStream
+	in.Stream, in.DeliveryStream, in.FirehoseLogGroup = stream, delivery, raw.LogGroup
 
 	in.StreamNameOutput = output(stack, "StreamName", stream.StreamName(), "Kinesis stream producers write to")
 	output(stack, "DeliveryStreamName", delivery.DeliveryStreamName(), "Firehose stream into the raw zone")

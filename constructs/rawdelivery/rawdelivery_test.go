@@ -1,0 +1,102 @@
+package rawdelivery
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/constructs/constructtest"
+)
+
+var tpl map[string]any
+var nagErrors []string
+
+const (
+	dataPrefix  = "raw/source=!{partitionKeyFromLambda:source}/"
+	errorPrefix = "errors/!{firehose:error-output-type}/"
+	shards      = 3
+)
+
+func TestMain(m *testing.M) {
+	constructtest.Main(m, func() {
+		stack := constructtest.NewStack("Raw")
+		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+		raw := awss3.NewBucket(stack, jsii.String("RawBucket"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
+		fn := awslambda.NewFunction(stack, jsii.String("Proc"), &awslambda.FunctionProps{Runtime: awslambda.Runtime_NODEJS_22_X(),
+			Handler: jsii.String("index.handler"), Code: awslambda.Code_FromInline(jsii.String("exports.handler=async e=>e"))})
+		// Defaults (on-demand) in the stack, provisioned in a scope of its own.
+		New(stack, Props{Key: key, Raw: raw, Processor: fn, DataPrefix: dataPrefix, ErrorPrefix: errorPrefix})
+		New(constructs.NewConstruct(stack, jsii.String("P")), Props{Key: key, Raw: raw, Processor: fn, DataPrefix: dataPrefix,
+			ErrorPrefix: errorPrefix, ShardCount: shards, BufferInterval: awscdk.Duration_Seconds(jsii.Number(60))})
+		tpl, nagErrors = constructtest.Synth(stack, "/Key/", "/RawBucket/", "/Proc/")
+	})
+}
+
+func marshal(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// On-demand by default, provisioned with ShardCount; KMS with the key,
+// 24 hours unless told.
+func TestStreamCapacity(t *testing.T) {
+	modes := map[string]int{}
+	for _, s := range constructtest.OfType(tpl, "AWS::Kinesis::Stream") {
+		mode := s["StreamModeDetails"].(map[string]any)["StreamMode"].(string)
+		modes[mode]++
+		if mode == "PROVISIONED" && s["ShardCount"] != float64(shards) {
+			t.Errorf("provisioned stream shards = %v, want %d", s["ShardCount"], shards)
+		}
+		if mode == "ON_DEMAND" && s["ShardCount"] != nil {
+			t.Errorf("on-demand stream has ShardCount %v", s["ShardCount"])
+		}
+		if e := marshal(s["StreamEncryption"]); !strings.Contains(e, `"EncryptionType":"KMS"`) || s["RetentionPeriodHours"] != 24.0 {
+			t.Errorf("stream = %v", s)
+		}
+	}
+	if modes["ON_DEMAND"] != 1 || modes["PROVISIONED"] != 1 {
+		t.Errorf("stream modes = %v, want one of each", modes)
+	}
+}
+
+// Firehose reads the stream, runs the processor then appends a newline,
+// partitions dynamically under the given prefixes, gzip, SSE-KMS, logs
+// errors; buffers default to 300 s / 128 MiB.
+func TestDeliveryPath(t *testing.T) {
+	var intervals []float64
+	for _, d := range constructtest.OfType(tpl, "AWS::KinesisFirehose::DeliveryStream") {
+		s3 := d["ExtendedS3DestinationConfiguration"].(map[string]any)
+		b := marshal(s3)
+		for _, want := range []string{`"Prefix":"` + dataPrefix + `"`, `"ErrorOutputPrefix":"` + errorPrefix + `"`,
+			`"CompressionFormat":"GZIP"`, `"DynamicPartitioningConfiguration":{"Enabled":true`, `"AWSKMSKeyARN":`,
+			`"CloudWatchLoggingOptions":{"Enabled":true`, `"SizeInMBs":128`} {
+			if !strings.Contains(b, want) {
+				t.Errorf("destination lacks %s: %s", want, b)
+			}
+		}
+		var types []string
+		for _, p := range s3["ProcessingConfiguration"].(map[string]any)["Processors"].([]any) {
+			types = append(types, p.(map[string]any)["Type"].(string))
+		}
+		if strings.Join(types, ",") != "Lambda,AppendDelimiterToRecord" {
+			t.Errorf("processors = %v, want the Lambda then the newline", types)
+		}
+		if !strings.Contains(marshal(d["KinesisStreamSourceConfiguration"]), "Stream") {
+			t.Errorf("source = %v", d["KinesisStreamSourceConfiguration"])
+		}
+		intervals = append(intervals, s3["BufferingHints"].(map[string]any)["IntervalInSeconds"].(float64))
+	}
+	if marshal(intervals) != "[300,60]" && marshal(intervals) != "[60,300]" {
+		t.Errorf("buffer intervals = %v, want the 300 s default and the given 60 s", intervals)
+	}
+}
+
+func TestPassesCdkNag(t *testing.T) {
+	for _, e := range nagErrors {
+		t.Error(e)
+	}
+}

@@ -85,7 +85,7 @@ func New(scope constructs.Construct, id string, p Props) awslambda.Function {
 				// Docker is never used: the local bundler always succeeds or
 				// fails loudly. The image is required by the type only.
 				Image: awscdk.DockerImage_FromRegistry(jsii.String("docker-is-not-used")),
-				Local: &localBundler{Dir: p.ModuleDir, Package: p.Package, Files: p.Files},
+				Local: &localBundler{dir: p.ModuleDir, pkg: p.Package, files: p.Files},
 			},
 		}),
 		Timeout:               p.Timeout,
@@ -110,23 +110,26 @@ func New(scope constructs.Construct, id string, p Props) awslambda.Function {
 }
 
 // localBundler implements awscdk.ILocalBundling. It must be used through a
-// pointer and not be zero-sized (jsii tracks Go objects by address).
+// pointer and not be zero-sized (jsii tracks Go objects by address). Its
+// fields stay unexported: jsii hands exported ones to JavaScript, where the
+// CDK's asset hash serializes the bundling options, so an absolute dir made
+// every checkout path a different asset (a Lambda update per pipeline run).
 type localBundler struct {
-	Dir, Package string
-	Files        map[string][]byte
+	dir, pkg string
+	files    map[string][]byte
 }
 
 // TryBundle builds the binary into outputDir. A failed build panics with
 // the compiler's output rather than falling back to Docker.
 func (b *localBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-tags", "lambda.norpc",
-		"-o", filepath.Join(*outputDir, "bootstrap"), b.Package)
-	cmd.Dir = b.Dir
+		"-o", filepath.Join(*outputDir, "bootstrap"), b.pkg)
+	cmd.Dir = b.dir
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		panic("gofunction: go build " + b.Package + ": " + err.Error() + "\n" + string(out))
+		panic("gofunction: go build " + b.pkg + ": " + err.Error() + "\n" + string(out))
 	}
-	for name, content := range b.Files {
+	for name, content := range b.files {
 		if err := os.WriteFile(filepath.Join(*outputDir, name), content, 0o644); err != nil {
 			panic("gofunction: " + err.Error())
 		}

@@ -22,7 +22,15 @@ func sourceHash(p Props) string {
 	if err != nil {
 		panic("gofunction: go list " + p.Package + ": " + err.Error())
 	}
-	root, _ := filepath.Abs(p.ModuleDir)
+	// go list reports directories with symlinks resolved: so must the root,
+	// or a checkout under a symlinked path would hash nothing of its own.
+	root, err := filepath.EvalSymlinks(p.ModuleDir)
+	if err == nil {
+		root, err = filepath.Abs(root)
+	}
+	if err != nil {
+		panic("gofunction: " + err.Error())
+	}
 	var files []string
 	for _, dir := range strings.Fields(string(out)) {
 		if !strings.HasPrefix(dir, root) {

@@ -11,10 +11,6 @@ import (
 	"github.com/example/datalake/constructs/lakebucket"
 )
 
-// ConfigRecordedTypes are the resource types the recorder records when
-// create_config_recorder is on.
-var ConfigRecordedTypes = audit.ConfigRecordedTypes
-
 // addAudit creates the trail (enable_cloudtrail) and the AWS Config rules
 // (enable_config_rules) with their recorder (create_config_recorder).
 func (o *Observability) addAudit() {

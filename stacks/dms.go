@@ -11,9 +11,6 @@ import (
 	"github.com/example/datalake/layout"
 )
 
-// DMSLandingFolder is where the DMS S3 target writes in the raw bucket.
-const DMSLandingFolder = replication.LandingFolder
-
 // newReplication builds the config block `dms` (constructs/replication) and
 // returns the task's ARN.
 func newReplication(stack awscdk.Stack, cfg *config.Config, st *Storage, stream awskinesis.IStream, taskSettings string) *string {

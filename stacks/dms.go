@@ -15,9 +15,6 @@ import (
 // returns the task's ARN.
 func newReplication(stack awscdk.Stack, cfg *config.Config, st *Storage, stream awskinesis.IStream, taskSettings string) *string {
 	d := cfg.DMS
-	if st.Vpc == nil {
-		panic("stacks: dms.enabled needs enable_vpc (config validation should have refused it)")
-	}
 	r := replication.New(stack, replication.Props{
 		Prefix: cfg.Prefix(), Vpc: st.Vpc, Key: st.Key,
 		SourceSecretName: d.SourceSecretName, SourceEngine: d.SourceEngine,

@@ -206,25 +206,6 @@ func refOf(v any) string {
 	return ""
 }
 
-// imports returns every Fn::ImportValue name inside v.
-func imports(v any) []string {
-	var out []string
-	switch x := v.(type) {
-	case map[string]any:
-		if name, ok := x["Fn::ImportValue"].(string); ok {
-			out = append(out, name)
-		}
-		for _, k := range sortedKeys(x) {
-			out = append(out, imports(x[k])...)
-		}
-	case []any:
-		for _, e := range x {
-			out = append(out, imports(e)...)
-		}
-	}
-	return out
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

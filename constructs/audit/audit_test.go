@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -41,8 +40,6 @@ func TestMain(m *testing.M) {
 	})
 }
 
-func marshal(v any) string { b, _ := json.Marshal(v); return string(b) }
-
 // The bucket is versioned, encrypted with the key, write-once for the
 // given period, expires old versions after the default 90 days, and is
 // the only one with Object Lock (the rules-only audit made none).
@@ -53,7 +50,7 @@ func TestBucket(t *testing.T) {
 	var locked []string
 	for _, b := range constructtest.OfType(tpl, "AWS::S3::Bucket") {
 		if b["ObjectLockEnabled"] == true {
-			locked = append(locked, marshal(b))
+			locked = append(locked, constructtest.JSON(b))
 		}
 	}
 	if len(locked) != 1 {
@@ -68,7 +65,7 @@ func TestBucket(t *testing.T) {
 	// The log bucket refuses AuditBucket/ access logs from other accounts.
 	var deny bool
 	for _, p := range constructtest.OfType(tpl, "AWS::S3::BucketPolicy") {
-		s := marshal(p)
+		s := constructtest.JSON(p)
 		deny = deny || strings.Contains(s, `"Sid":"AuditBucketLogsFromThisAccountOnly"`) && strings.Contains(s, `"aws:SourceAccount"`)
 	}
 	if !deny {
@@ -92,7 +89,7 @@ func TestTrailRecordsTheZones(t *testing.T) {
 		rs, _ := sel.(map[string]any)["DataResources"].([]any)
 		for _, r := range rs {
 			for _, v := range r.(map[string]any)["Values"].([]any) {
-				data = append(data, marshal(v))
+				data = append(data, constructtest.JSON(v))
 			}
 		}
 	}
@@ -120,7 +117,7 @@ func TestConfigRules(t *testing.T) {
 		name := r["Properties"].(map[string]any)["ConfigRuleName"].(string)
 		prefix := strings.SplitN(name, "-", 3)[0] + "-" + strings.SplitN(name, "-", 3)[1]
 		count[prefix]++
-		deps := marshal(r["DependsOn"])
+		deps := constructtest.JSON(r["DependsOn"])
 		if prefix == "t-full" && (!strings.Contains(deps, "ConfigRecorder") || !strings.Contains(deps, "ConfigDeliveryChannel")) {
 			t.Errorf("%s depends on %s, want the recorder and the channel", name, deps)
 		}
@@ -128,7 +125,7 @@ func TestConfigRules(t *testing.T) {
 			t.Errorf("%s depends on %s with no recorder", name, deps)
 		}
 		if strings.HasSuffix(name, "cloudtrail-enabled") {
-			if has := strings.Contains(marshal(r["Properties"]), "s3BucketName"); has != (prefix == "t-full") {
+			if has := strings.Contains(constructtest.JSON(r["Properties"]), "s3BucketName"); has != (prefix == "t-full") {
 				t.Errorf("%s names a bucket = %v", name, has)
 			}
 		}
@@ -138,7 +135,7 @@ func TestConfigRules(t *testing.T) {
 		t.Errorf("rules per audit = %v, want %d each", count, want)
 	}
 	recs := constructtest.OfType(tpl, "AWS::Config::ConfigurationRecorder")
-	if len(recs) != 1 || !strings.Contains(marshal(recs[0]), marshal(ConfigRecordedTypes)) {
+	if len(recs) != 1 || !strings.Contains(constructtest.JSON(recs[0]), constructtest.JSON(ConfigRecordedTypes)) {
 		t.Errorf("recorders = %v, want one recording %v", recs, ConfigRecordedTypes)
 	}
 }

@@ -4,6 +4,7 @@
 package constructtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -77,4 +78,13 @@ func Main(m *testing.M, build func()) {
 func IsolatedVpc(stack awscdk.Stack) awsec2.Vpc {
 	return awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(0),
 		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{Name: jsii.String("jobs"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}}})
+}
+
+// JSON is v as compact JSON text, for substring checks on template parts.
+func JSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }

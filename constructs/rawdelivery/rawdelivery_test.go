@@ -1,7 +1,6 @@
 package rawdelivery
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -39,8 +38,6 @@ func TestMain(m *testing.M) {
 	})
 }
 
-func marshal(v any) string { b, _ := json.Marshal(v); return string(b) }
-
 // On-demand by default, provisioned with ShardCount; KMS with the key,
 // 24 hours unless told.
 func TestStreamCapacity(t *testing.T) {
@@ -54,7 +51,7 @@ func TestStreamCapacity(t *testing.T) {
 		if mode == "ON_DEMAND" && s["ShardCount"] != nil {
 			t.Errorf("on-demand stream has ShardCount %v", s["ShardCount"])
 		}
-		if e := marshal(s["StreamEncryption"]); !strings.Contains(e, `"EncryptionType":"KMS"`) || s["RetentionPeriodHours"] != 24.0 {
+		if e := constructtest.JSON(s["StreamEncryption"]); !strings.Contains(e, `"EncryptionType":"KMS"`) || s["RetentionPeriodHours"] != 24.0 {
 			t.Errorf("stream = %v", s)
 		}
 	}
@@ -70,7 +67,7 @@ func TestDeliveryPath(t *testing.T) {
 	var intervals []float64
 	for _, d := range constructtest.OfType(tpl, "AWS::KinesisFirehose::DeliveryStream") {
 		s3 := d["ExtendedS3DestinationConfiguration"].(map[string]any)
-		b := marshal(s3)
+		b := constructtest.JSON(s3)
 		for _, want := range []string{`"Prefix":"` + dataPrefix + `"`, `"ErrorOutputPrefix":"` + errorPrefix + `"`,
 			`"CompressionFormat":"GZIP"`, `"DynamicPartitioningConfiguration":{"Enabled":true`, `"AWSKMSKeyARN":`,
 			`"CloudWatchLoggingOptions":{"Enabled":true`, `"SizeInMBs":128`} {
@@ -85,12 +82,12 @@ func TestDeliveryPath(t *testing.T) {
 		if strings.Join(types, ",") != "Lambda,AppendDelimiterToRecord" {
 			t.Errorf("processors = %v, want the Lambda then the newline", types)
 		}
-		if !strings.Contains(marshal(d["KinesisStreamSourceConfiguration"]), "Stream") {
+		if !strings.Contains(constructtest.JSON(d["KinesisStreamSourceConfiguration"]), "Stream") {
 			t.Errorf("source = %v", d["KinesisStreamSourceConfiguration"])
 		}
 		intervals = append(intervals, s3["BufferingHints"].(map[string]any)["IntervalInSeconds"].(float64))
 	}
-	if marshal(intervals) != "[300,60]" && marshal(intervals) != "[60,300]" {
+	if constructtest.JSON(intervals) != "[300,60]" && constructtest.JSON(intervals) != "[60,300]" {
 		t.Errorf("buffer intervals = %v, want the 300 s default and the given 60 s", intervals)
 	}
 }

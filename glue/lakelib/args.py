@@ -101,10 +101,15 @@ def parse_s3_prefix(name, raw):
     """An ``s3://bucket/prefix/`` argument, normalized to one trailing slash."""
     if not isinstance(raw, str) or not raw.strip():
         raise ArgumentError(f"--{name} is empty: expected an s3://bucket/prefix/ path")
-    value = raw.strip()
+    return partitions.ensure_prefix(_s3_url(name, raw, "s3://bucket/prefix/"))
+
+
+def _s3_url(name, raw, shape):
+    """``raw`` stripped, if it is an s3:// URL with a bucket; ``shape`` names what is expected."""
+    value = str(raw).strip()
     if not value.startswith("s3://") or len(value) <= len("s3://") or value[5] == "/":
-        raise ArgumentError(f"--{name} must be an s3://bucket/prefix/ path, got {raw!r}")
-    return partitions.ensure_prefix(value)
+        raise ArgumentError(f"--{name} must be an {shape} path, got {raw!r}")
+    return value
 
 
 def parse_identifier(name, raw):
@@ -206,9 +211,9 @@ class QualityCheckConfig:
     ruleset: str
     dataset_name: str
     lookback_days: int
-    verdict_path: str = ""
-    metrics_namespace: str = "DataLake/Quality"
-    environment: str = ""
+    verdict_path: str = QUALITY_CHECK_OPTIONAL["verdict_path"]
+    metrics_namespace: str = QUALITY_CHECK_OPTIONAL["metrics_namespace"]
+    environment: str = QUALITY_CHECK_OPTIONAL["environment"]
 
 
 @dataclass(frozen=True)
@@ -256,10 +261,7 @@ def _optional_s3_path(name, raw):
     """An optional s3:// object or prefix argument ("" when absent)."""
     if raw is None or not str(raw).strip():
         return ""
-    value = str(raw).strip()
-    if not value.startswith("s3://") or len(value) <= len("s3://") or value[5] == "/":
-        raise ArgumentError(f"--{name} must be an s3://bucket/key path, got {raw!r}")
-    return value
+    return _s3_url(name, raw, "s3://bucket/key")
 
 
 def parse_processed_to_curated_args(args):

@@ -399,7 +399,7 @@ func TestDatasetProblemsExact(t *testing.T) {
 		{"duplicate column is named by index", ds(`{"name":"id","type":"string"}`, ""), []string{
 			`datasets[a].columns[2].name: "id" is declared twice`}},
 		{"unknown key in a dataset", ds("", `"clasification":"internal"`), []string{
-			`datasets[a].clasification: unknown key (did you mean "classification"?); allowed keys: classification, columns, description, event_time_field, freshness_hours, group_by, key, name`}},
+			`datasets[a].clasification: unknown key (did you mean "classification"?); allowed keys: classification, columns, description, event_time_field, freshness_hours, group_by, key, key_buckets, name, partitioning`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

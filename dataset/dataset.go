@@ -78,7 +78,30 @@ type Spec struct {
 	// feed plus two hours of slack).
 	FreshnessHours int      `json:"freshness_hours,omitempty"`
 	Columns        []Column `json:"columns"`
+	// Partitioning is how the processed Iceberg table is partitioned, so a
+	// run's MERGE touches only the partitions of its batch:
+	//   - "event_day" (default): by the event day (dt). For append-mostly
+	//     data whose versions of a key share their event day (re-delivered
+	//     events). A key is looked up in the days of the batch only.
+	//   - "key_bucket": bucket(KeyBuckets, first key column). For mutable
+	//     entities whose event time changes with every update (orders): an
+	//     update stays in its bucket instead of moving to another day.
+	Partitioning string `json:"partitioning,omitempty"`
+	// KeyBuckets is the number of buckets of a key_bucket table, 1..1024.
+	// Default: 16 (about 1 GiB of processed data per bucket at 16 GiB).
+	KeyBuckets int `json:"key_buckets,omitempty"`
 }
+
+// Partitionings lists the allowed values of Spec.Partitioning.
+var Partitionings = []string{PartitionEventDay, PartitionKeyBucket}
+
+// The partitionings of a processed table and the key bucket limits.
+const (
+	PartitionEventDay  = "event_day"
+	PartitionKeyBucket = "key_bucket"
+	DefaultKeyBuckets  = 16
+	MaxKeyBuckets      = 1024
+)
 
 // Classifications lists the allowed values of Spec.Classification.
 var Classifications = []string{"public", "internal", "confidential", "restricted"}
@@ -96,6 +119,12 @@ func (s Spec) WithDefaults() Spec {
 	}
 	if s.FreshnessHours == 0 {
 		s.FreshnessHours = DefaultFreshnessHours
+	}
+	if s.Partitioning == "" {
+		s.Partitioning = PartitionEventDay
+	}
+	if s.Partitioning == PartitionKeyBucket && s.KeyBuckets == 0 {
+		s.KeyBuckets = DefaultKeyBuckets
 	}
 	return s
 }
@@ -275,6 +304,14 @@ func (s Spec) Problems(path string) []string {
 		} else if c.Type != String && !badType[c.Name] {
 			add(fmt.Sprintf("group_by[%d]", i), "%q is a %s column: group by string columns only", g, c.Type)
 		}
+	}
+	if s.Partitioning != "" && !slices.Contains(Partitionings, s.Partitioning) {
+		add("partitioning", "%q is not allowed: use one of %s", s.Partitioning, strings.Join(Partitionings, ", "))
+	}
+	if s.KeyBuckets < 0 || s.KeyBuckets > MaxKeyBuckets {
+		add("key_buckets", "%d is out of range: use 1..%d (0 or absent means %d)", s.KeyBuckets, MaxKeyBuckets, DefaultKeyBuckets)
+	} else if s.KeyBuckets != 0 && s.Partitioning != PartitionKeyBucket {
+		add("key_buckets", "is set but partitioning is %q: key buckets apply to partitioning %q only", s.WithDefaults().Partitioning, PartitionKeyBucket)
 	}
 	return p
 }

@@ -42,12 +42,14 @@ func RawColumns(s Spec) []TableColumn {
 
 // ProcessedColumns: the declared columns in order, then the delete marker
 // (DMS deletes) and the arrival time used to break de-duplication ties.
+// The marker is not "_deleted": Iceberg reserves that name for its
+// metadata column and refuses a table declaring it.
 func ProcessedColumns(s Spec) []TableColumn {
 	out := make([]TableColumn, 0, len(s.Columns)+2)
 	for _, c := range s.Columns {
 		out = append(out, TableColumn{c.Name, string(c.Type)})
 	}
-	return append(out, TableColumn{"_deleted", "boolean"}, TableColumn{"_received_at", "timestamp"})
+	return append(out, TableColumn{"_is_deleted", "boolean"}, TableColumn{"_received_at", "timestamp"})
 }
 
 // DailyTable names the curated daily aggregate of a dataset.

@@ -207,7 +207,7 @@ class Model:
             if x is not None and c["type"] == "timestamp":
                 x = x.replace(" ", "T") + "Z"
             row[c["name"]] = x
-        row["_deleted"] = v["deleted"]
+        row["_is_deleted"] = v["deleted"]
         row["_received_at"] = v["received"].replace(" ", "T") + "Z" if v["received"] else None
         row["dt"] = v["event"][:10]
         return json.dumps(row, sort_keys=True, ensure_ascii=False)
@@ -226,7 +226,7 @@ class Model:
         rows = []
         for v in self.latest(ds).values():
             r = dict(v["norm"])
-            r["_deleted"] = v["deleted"]
+            r["_is_deleted"] = v["deleted"]
             r["_received_at"] = v["received"]
             r["dt"] = v["event"][:10]
             rows.append(r)
@@ -529,24 +529,56 @@ class Glue:
         self.modules = {}
         self.runs = []
 
+    def catalog_conf(self):
+        """The Spark settings of the jobs' --conf (one value each across jobs), local catalog swapped in.
+
+        Glue takes one --conf argument whose value holds further " --conf k=v"
+        settings. The Glue Data Catalog becomes Iceberg's in-memory catalog
+        and S3FileIO Hadoop's FileIO (over the s3 -> local FileSystem): the
+        only two settings replaced (e2e/README.md).
+        """
+        conf = {}
+        for j in self.jobs.values():
+            raw = j["args"].get("--conf")
+            if not raw:
+                continue
+            if "iceberg" not in j["args"].get("--datalake-formats", "").split(","):
+                raise services.EmulationError(f"job {j['name']}: --conf configures Iceberg but --datalake-formats "
+                                              "does not load it (Glue would not have the Iceberg classes)")
+            for item in raw.split(" --conf "):
+                k, _, v = item.strip().partition("=")
+                if conf.get(k, v) != v:
+                    raise services.EmulationError(f"jobs disagree on --conf {k}: {conf[k]} vs {v}")
+                conf[k] = v
+        self.iceberg_catalogs = sorted({k.split(".")[3] for k in conf
+                                        if k.startswith("spark.sql.catalog.") and k.count(".") == 3})
+        for name in self.iceberg_catalogs:
+            base = f"spark.sql.catalog.{name}"
+            if conf.get(f"{base}.catalog-impl") != "org.apache.iceberg.aws.glue.GlueCatalog":
+                raise services.EmulationError(f"{base}.catalog-impl is {conf.get(base + '.catalog-impl')}: only the Glue catalog is emulated")
+            conf[f"{base}.catalog-impl"] = "org.apache.iceberg.inmemory.InMemoryCatalog"
+            conf[f"{base}.io-impl"] = "org.apache.iceberg.hadoop.HadoopFileIO"
+        return conf
+
     def start_spark(self):
         from pyspark.sql import SparkSession
-        jar = os.environ["E2E_FS_JAR"]
-        self.spark = (SparkSession.builder.master("local[2]").appName("e2e-local-lake")
-                      .config("spark.jars", jar)
-                      .config("spark.hadoop.fs.s3.impl", "e2e.LocalS3FileSystem")
-                      .config("spark.hadoop.fs.s3a.impl", "e2e.LocalS3FileSystem")
-                      .config("spark.hadoop.fs.s3.local.root", self.s3_root)
-                      .config("spark.ui.enabled", "false")
-                      .config("spark.ui.showConsoleProgress", "false")
-                      .config("spark.sql.shuffle.partitions", os.environ.get("E2E_SHUFFLE_PARTITIONS", "4"))
-                      .config("spark.default.parallelism", "2")
-                      .config("spark.driver.memory", os.environ.get("E2E_DRIVER_MEMORY", "1g"))
-                      .config("spark.sql.session.timeZone", "UTC")
-                      .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC -XX:+UseSerialGC")
-                      .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
-                      .config("spark.python.worker.reuse", "true")
-                      .getOrCreate())
+        builder = (SparkSession.builder.master("local[2]").appName("e2e-local-lake")
+                   .config("spark.jars", os.environ["E2E_SPARK_JARS"])
+                   .config("spark.hadoop.fs.s3.impl", "e2e.LocalS3FileSystem")
+                   .config("spark.hadoop.fs.s3a.impl", "e2e.LocalS3FileSystem")
+                   .config("spark.hadoop.fs.s3.local.root", self.s3_root)
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.sql.shuffle.partitions", os.environ.get("E2E_SHUFFLE_PARTITIONS", "4"))
+                   .config("spark.default.parallelism", "2")
+                   .config("spark.driver.memory", os.environ.get("E2E_DRIVER_MEMORY", "1g"))
+                   .config("spark.sql.session.timeZone", "UTC")
+                   .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC -XX:+UseSerialGC")
+                   .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
+                   .config("spark.python.worker.reuse", "true"))
+        for k, v in self.catalog_conf().items():
+            builder = builder.config(k, v)
+        self.spark = builder.getOrCreate()
         self.spark.sparkContext.setLogLevel("ERROR")
         added = set()
         for j in self.jobs.values():
@@ -555,6 +587,29 @@ class Glue:
                     added.add(z)
                     self.spark.sparkContext.addPyFile(z)
                     sys.path.insert(0, z)
+
+    def create_iceberg_tables(self):
+        """What glue:CreateTable with IcebergInput CREATE does: an empty v2 table, unpartitioned."""
+        for db, name, ti in catalog_tables(self.asm):
+            if not ti.get("_iceberg"):
+                continue
+            fmt = ti["_iceberg"]
+            if fmt != {"MetadataOperation": "CREATE", "Version": "2"}:
+                raise services.EmulationError(f"{db}.{name}: IcebergInput {fmt} is not emulated")
+            sd = ti["StorageDescriptor"]
+            cols = ", ".join(f"`{c['Name']}` {c['Type']}" for c in sd["Columns"])
+            for cat in self.iceberg_catalogs:
+                self.spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {cat}.`{db}`")
+                self.spark.sql(f"CREATE TABLE {cat}.`{db}`.`{name}` ({cols}) USING iceberg "
+                               f"LOCATION '{sd['Location']}' TBLPROPERTIES ('format-version' = '2')")
+
+    def iceberg_rows(self, db, name):
+        """Rows (dicts) of an Iceberg table's current snapshot, as Athena reads it."""
+        cat = self.iceberg_catalogs[0]
+        return [r.asDict() for r in self.spark.table(f"{cat}.`{db}`.`{name}`").collect()]
+
+    def iceberg_table(self, db, name):
+        return f"{self.iceberg_catalogs[0]}.`{db}`.`{name}`"
 
     def module(self, script):
         if script not in self.modules:
@@ -647,11 +702,21 @@ def duck_type(t):
 
 
 def catalog_tables(asm):
-    """[(database, table name, TableInput)] of every AWS::Glue::Table."""
+    """[(database, table name, TableInput)] of every AWS::Glue::Table and Custom::IcebergTable.
+
+    An Iceberg table's TableInput carries "_iceberg": its IcebergInput.
+    """
     out = []
     for stack, lid, r in asm.resources("AWS::Glue::Table"):
         p = asm.props(stack, lid)
         out.append((p["DatabaseName"], p["TableInput"]["Name"], p["TableInput"]))
+    for stack, lid, r in asm.resources("Custom::IcebergTable"):
+        call = json.loads(asm.props(stack, lid)["Create"])
+        if (call.get("service"), call.get("action")) != ("Glue", "CreateTable"):
+            raise services.EmulationError(f"{lid}: {call.get('service')}.{call.get('action')} is not emulated")
+        prm = call["parameters"]
+        ti = dict(prm["TableInput"], _iceberg=prm["OpenTableFormatInput"]["IcebergInput"])
+        out.append((prm["DatabaseName"], ti["Name"], ti))
     return out
 
 
@@ -660,8 +725,12 @@ def s3_local(s3_root, uri):
     return os.path.join(s3_root, m.group(1), m.group(2))
 
 
-def duck_connect(tables, rows_for=None, s3_root=None):
-    """A DuckDB database with one schema per Glue database. rows_for(db, name, ti) -> rows (model) or None (files)."""
+def duck_connect(tables, rows_for=None, s3_root=None, iceberg_rows=None):
+    """A DuckDB database with one schema per Glue database. rows_for(db, name, ti) -> rows (model) or None (files).
+
+    Iceberg tables are read through Spark (their current snapshot, deletes
+    applied: what Athena engine 3 reads): iceberg_rows(db, name) -> rows.
+    """
     import duckdb
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
@@ -674,9 +743,9 @@ def duck_connect(tables, rows_for=None, s3_root=None):
         allc = cols + parts
         ddl = ", ".join(f'"{n}" {t}' for n, t in allc)
         fq = f'"{db}"."{name}"'
-        if rows_for is not None:
+        if rows_for is not None or ti.get("_iceberg"):
             con.execute(f"CREATE TABLE {fq} ({ddl})")
-            rows = rows_for(db, name, ti)
+            rows = rows_for(db, name, ti) if rows_for is not None else iceberg_rows(db, name)
             if rows:
                 con.executemany(f"INSERT INTO {fq} VALUES ({', '.join('?' for _ in allc)})",
                                 [[r.get(n) for n, _ in allc] for r in rows])
@@ -941,6 +1010,8 @@ def main():
         # --- 3. Glue workflow
         stage("Glue: starting Spark (local[2])")
         glue.start_spark()
+        stage("Glue Data Catalog: the deployment's Iceberg tables (CreateTable, IcebergInput)")
+        glue.create_iceberg_tables()
         states, order = glue.workflow(log)
         check("glue: every job of the workflow ran and SUCCEEDED", set(order) == set(glue.jobs) and
               all(s == "SUCCEEDED" for s in states.values()),
@@ -987,7 +1058,7 @@ def job_counts(run, ds):
 def verify_lake(asm, glue, specs, jobs_by_dataset, model, s3_root, runs, raw_counts):
     import duckdb
     tables = catalog_tables(asm)
-    actual = duck_connect(tables, s3_root=s3_root)
+    actual = duck_connect(tables, s3_root=s3_root, iceberg_rows=glue.iceberg_rows)
     counts = []
     for db, name, ti in tables:
         try:
@@ -1000,16 +1071,9 @@ def verify_lake(asm, glue, specs, jobs_by_dataset, model, s3_root, runs, raw_cou
     cur_job = next((j for j in glue.jobs.values() if "--curated_root" in j["args"]), None)
     for ds, spec in specs.items():
         job = jobs_by_dataset[ds]
-        proc_path = job["args"]["--processed_path"]
-        files = glob_parquet(s3_local(s3_root, proc_path))
         want = model.processed_rows(ds)
-        cols = [c["name"] for c in spec.columns] + ["_deleted", "dt"]
-        if files:
-            rows = duckdb.sql(f"SELECT * FROM read_parquet({files!r}, hive_partitioning=true, hive_types={{'dt': VARCHAR}})").fetchall()
-            names = duckdb.sql(f"SELECT * FROM read_parquet({files!r}, hive_partitioning=true, hive_types={{'dt': VARCHAR}}) LIMIT 0").columns
-            got = [dict(zip(names, r)) for r in rows]
-        else:
-            got = []
+        cols = [c["name"] for c in spec.columns] + ["_is_deleted", "dt"]
+        got = glue.iceberg_rows(job["args"]["--database"], job["args"]["--table"])
         key = lambda r: tuple(str(r[k]) for k in spec.key)
         got_keys = [key(r) for r in got]
         dups = sorted({k for k in got_keys if got_keys.count(k) > 1})
@@ -1020,7 +1084,7 @@ def verify_lake(asm, glue, specs, jobs_by_dataset, model, s3_root, runs, raw_cou
         extra = sorted(set(gm) - set(wm))
         diff = [(k, {c: (gm[k][c], wm[k][c]) for c in cols if gm[k][c] != wm[k][c]}) for k in sorted(set(gm) & set(wm))
                 if gm[k] != wm[k]]
-        check(f"processed: {ds} holds exactly the latest version of every key (deletes marked _deleted)",
+        check(f"processed: {ds} holds exactly the latest version of every key (deletes marked _is_deleted)",
               not missing and not extra and not diff,
               f"missing {missing[:3]}, unexpected {extra[:3]}, different (got, want) {diff[:2]}")
         # quarantine
@@ -1051,7 +1115,7 @@ def verify_lake(asm, glue, specs, jobs_by_dataset, model, s3_root, runs, raw_cou
                   and counts["quarantined"] == len(model.quarantine[ds]) and counts["valid"] == len(model.versions[ds]),
                   f"job counts {counts}; expected read {n_in}, valid {len(model.versions[ds])}, quarantined {len(model.quarantine[ds])}")
         say(f"{ds}: raw {raw_counts[ds]} + landing {model.landing_rows[ds]} records -> processed {len(got)} rows "
-            f"({sum(1 for r in got if r.get('_deleted'))} deleted), quarantine {len(qlines)}"
+            f"({sum(1 for r in got if r.get('_is_deleted'))} deleted), quarantine {len(qlines)}"
             + (f"; job counts {json.dumps(counts, sort_keys=True)}" if counts else ""))
     # quality on good data: what the job reports = what the rules say about the model's rows
     qpass = {}
@@ -1199,14 +1263,14 @@ def model_dq_failures(model, ds, args, extra_rows):
     from awsgluedq.transforms import evaluate_rows
     lb = int(args.get("--lookback_days", "3"))
     start = (TODAY - dtm.timedelta(days=lb)).isoformat()
-    rows = [r for r in model.processed_rows(ds) if not r["_deleted"] and r["dt"] >= start] + list(extra_rows)
+    rows = [r for r in model.processed_rows(ds) if not r["_is_deleted"] and r["dt"] >= start] + list(extra_rows)
     return [t for t, ok in evaluate_rows(args["--ruleset"], rows, row_mode=(dq_method(ds) == "ROW")) if not ok]
 
 
 def curated_model(specs, model, joins, start):
     """{table: (columns, rows)} recomputed from the model's processed rows."""
     out = {}
-    live = {ds: [r for r in model.processed_rows(ds) if not r["_deleted"] and r["dt"] >= start] for ds in specs}
+    live = {ds: [r for r in model.processed_rows(ds) if not r["_is_deleted"] and r["dt"] >= start] for ds in specs}
     for ds, spec in specs.items():
         groups = {}
         for r in live[ds]:
@@ -1314,7 +1378,7 @@ def quality_bad_batch(asm, glue, specs, jobs_by_dataset, model, s3_root, log, be
         if not q:
             continue
         rules = parse_ruleset(q["args"]["--ruleset"])
-        live = [r for r in model.processed_rows(ds) if not r["_deleted"] and r["dt"] == TODAY.isoformat()]
+        live = [r for r in model.processed_rows(ds) if not r["_is_deleted"] and r["dt"] == TODAY.isoformat()]
         if not live:
             continue
         bad = dict(live[0])  # same key again: IsPrimaryKey must fail
@@ -1329,21 +1393,11 @@ def quality_bad_batch(asm, glue, specs, jobs_by_dataset, model, s3_root, log, be
                   if ti["StorageDescriptor"]["Location"].rstrip("/") == jobs_by_dataset[ds]["args"]["--processed_path"].rstrip("/"))
         cols = [(c["Name"], c["Type"]) for c in ti["StorageDescriptor"]["Columns"]]
         from pyspark.sql import functions as F
-        row = []
-        for n, t in cols:
-            v = bad.get(n)
-            row.append(v)
+        row = [bad.get(n) for n, _ in cols]
         ddl = ", ".join(f"`{n}` STRING" for n, _ in cols)
         df = spark.createDataFrame([tuple(None if v is None else str(v) for v in row)], ddl)
         df = df.select(*[F.col(f"`{n}`").cast(t).alias(n) for n, t in cols])
-        tmp = jobs_by_dataset[ds]["args"]["--processed_path"].rstrip("/") + "_e2e_bad_batch/"
-        df.coalesce(1).write.mode("overwrite").parquet(tmp)
-        src = next(f for f in walk_files(s3_local(s3_root, tmp)) if f.endswith(".parquet"))
-        dst = os.path.join(s3_local(s3_root, jobs_by_dataset[ds]["args"]["--processed_path"]), f"dt={TODAY.isoformat()}",
-                           "part-e2e-bad-batch.snappy.parquet")
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        shutil.move(src, dst)
-        shutil.rmtree(s3_local(s3_root, tmp))
+        df.writeTo(glue.iceberg_table(jobs_by_dataset[ds]["args"]["--database"], jobs_by_dataset[ds]["args"]["--table"])).append()
     stage("Glue: workflow run after a deliberately bad batch in processed")
     glue.runs = []
     glue.workflow(log)

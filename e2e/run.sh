@@ -30,7 +30,7 @@ if [[ ! -x "$VENV/bin/python" || "$(cat "$VENV/.e2e-requirements" 2>/dev/null)" 
 fi
 PYSPARK_JARS="$("$VENV/bin/python" -c 'import os,pyspark;print(os.path.join(os.path.dirname(pyspark.__file__),"jars"))')"
 
-# 2. Velocity and Jackson jars from Maven Central, checked against e2e/jars.txt
+# 2. Velocity, Jackson and the Iceberg Spark runtime from Maven Central, checked against e2e/jars.txt
 mkdir -p "$CACHE/jars"
 CP=""
 while read -r path sum; do
@@ -71,6 +71,8 @@ log "building functions/validator for this machine"
 mkdir -p "$CACHE/validator"
 CGO_ENABLED=0 go build -o "$CACHE/validator/bootstrap" ./functions/validator
 
-export E2E_CACHE="$CACHE" E2E_VTL_CP="$CACHE/classes:$CP" E2E_FS_JAR="$CACHE/e2e-localfs.jar"
+# Spark gets the s3 -> local FileSystem and the Iceberg runtime of Glue 5.0 (1.7.1)
+export E2E_CACHE="$CACHE" E2E_VTL_CP="$CACHE/classes:$CP"
+export E2E_SPARK_JARS="$CACHE/e2e-localfs.jar,$CACHE/jars/iceberg-spark-runtime-3.5_2.12-1.7.1.jar"
 export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}" PYSPARK_PYTHON="$VENV/bin/python" PYSPARK_DRIVER_PYTHON="$VENV/bin/python"
 exec "$VENV/bin/python" "$ROOT/e2e/$MAIN" "$ASSEMBLY" "$@"

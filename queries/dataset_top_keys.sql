@@ -16,7 +16,7 @@ SELECT {{join .Key ", "}},
        dt
 FROM {{.Processed}}
 WHERE dt >= date_format(current_date - interval '7' day, '%Y-%m-%d')
-  AND NOT _deleted
+  AND NOT _is_deleted
 ORDER BY {{.EventTime}} DESC
 LIMIT 20
 {{- end}}

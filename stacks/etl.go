@@ -36,6 +36,12 @@ func (p *Processing) newJob(cfg *config.Config, j jobSpec, lib awsglue.Code, fil
 		"--job-bookmark-option":     jsii.String("job-bookmark-enable"),
 		"--enable-auto-scaling":     jsii.String("true"),
 		"--enable-glue-datacatalog": jsii.String("true"),
+		// The processed tables are Apache Iceberg: Glue 5.0 loads its
+		// Iceberg 1.7.1 libraries for "--datalake-formats iceberg" and the
+		// jobs address the Data Catalog as the Spark catalog glue_catalog
+		// (Glue developer guide, aws-glue-programming-etl-format-iceberg.html).
+		"--datalake-formats": jsii.String("iceberg"),
+		"--conf":             jsii.String(icebergConf(p.icebergWarehouse)),
 	}
 	for k, v := range j.args {
 		args["--"+k] = jsii.String(v)
@@ -91,6 +97,19 @@ func (p *Processing) newJob(cfg *config.Config, j jobSpec, lib awsglue.Code, fil
 	return job
 }
 
+// icebergConf is the --conf value of every job: Glue takes one --conf
+// argument, so further settings follow inside its value as " --conf k=v".
+func icebergConf(warehouse string) string {
+	settings := []string{
+		"spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+		"spark.sql.catalog.glue_catalog=org.apache.iceberg.spark.SparkCatalog",
+		"spark.sql.catalog.glue_catalog.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog",
+		"spark.sql.catalog.glue_catalog.io-impl=org.apache.iceberg.aws.s3.S3FileIO",
+		"spark.sql.catalog.glue_catalog.warehouse=" + warehouse,
+	}
+	return strings.Join(settings, " --conf ")
+}
+
 // workerTypeEnum maps a validated worker type onto the CDK enum, whose
 // values are the names with "." -> "_" (G.1X -> G_1X).
 func workerTypeEnum(t string) string { return strings.ReplaceAll(t, ".", "_") }
@@ -117,6 +136,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 	bucketURL := func(b interface{ BucketName() *string }, prefix string) string {
 		return "s3://" + *b.BucketName() + "/" + prefix
 	}
+	p.icebergWarehouse = bucketURL(st.Processed, "")
 	var rawJobs, qualityJobs []awsglue.IJob
 	for _, d := range cfg.Datasets {
 		spec := mustJSON(d)
@@ -132,6 +152,12 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 		st.Processed.GrantReadWrite(role, jsii.String(layout.Processed(d.Name)+"*"))
 		st.Processed.GrantReadWrite(role, jsii.String(layout.QuarantineOf(d.Name)+"*"))
 		st.Key.GrantEncryptDecrypt(role) // job bookmarks are client-side encrypted
+		// Iceberg's GlueCatalog loads the table and commits a snapshot by
+		// updating its metadata_location.
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("glue:GetDatabase", "glue:GetTable", "glue:UpdateTable"),
+			Resources: catalogArns(stack, cfg.DataCatalogDatabaseName, d.Name),
+		}))
 		suppressJobRole(role, "the job reads its dataset's raw prefixes and writes its processed and quarantine prefixes.", idRaw, idProcessed)
 		rawJobs = append(rawJobs, p.newJob(cfg, jobSpec{
 			id: "RawToProcessed-" + d.Name, name: cfg.Prefix() + "-raw-to-processed-" + d.Name, script: "raw_to_processed.py",
@@ -142,6 +168,8 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 				"raw_path":        bucketURL(st.Raw, layout.Source(d.Name)),
 				"landing_path":    landing,
 				"processed_path":  bucketURL(st.Processed, layout.Processed(d.Name)),
+				"database":        cfg.DataCatalogDatabaseName,
+				"table":           d.Name,
 				"quarantine_path": bucketURL(st.Processed, layout.QuarantineOf(d.Name)),
 				"target_file_mb":  fmt.Sprint(cfg.TargetFileMB),
 			},
@@ -199,6 +227,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 		st.Processed.GrantRead(crole, jsii.String(layout.Processed(d.Name)+"*"))
 	}
 	st.Processed.GrantRead(crole, jsii.String(layout.Quality+"*"))
+	grantCatalogRead(crole, stack, cfg.DataCatalogDatabaseName, datasetNames(cfg)...)
 	st.Curated.GrantReadWrite(crole, nil)
 	st.Key.GrantEncryptDecrypt(crole)
 	suppressJobRole(crole, "the curated job reads the processed datasets and writes the curated zone.", idProcessed, idCurated)
@@ -210,6 +239,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 			"datasets":       datasets,
 			"joins":          joins,
 			"processed_root": bucketURL(st.Processed, ""),
+			"database":       cfg.DataCatalogDatabaseName,
 			"curated_root":   bucketURL(st.Curated, ""),
 			"lookback_days":  fmt.Sprint(cfg.CuratedLookbackDays),
 			"quality_root":   bucketURL(st.Processed, layout.Quality),
@@ -303,6 +333,14 @@ func suppressJobRole(role awsiam.Role, why string, bucketIDs ...string) {
 			`/^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-.*\/\*$/g`,
 		},
 	})
+}
+
+func datasetNames(cfg *config.Config) []string {
+	out := make([]string, len(cfg.Datasets))
+	for i, d := range cfg.Datasets {
+		out[i] = d.Name
+	}
+	return out
 }
 
 // mustJSON encodes config values for job arguments; they are plain structs

@@ -16,6 +16,7 @@ import (
 	"github.com/example/datalake/assets"
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
+	"github.com/example/datalake/constructs/icebergtable"
 	"github.com/example/datalake/dataset"
 	"github.com/example/datalake/layout"
 )
@@ -50,6 +51,12 @@ type Processing struct {
 	// EmrApplicationId is the EMR Serverless application (nil unless
 	// enable_emr).
 	EmrApplicationId *string
+	// ProcessedTables are the processed Iceberg tables by dataset name.
+	ProcessedTables map[string]*icebergtable.Table
+	destroy         bool
+	// icebergWarehouse is the Iceberg catalog's default location (the
+	// processed bucket); every table names its own location.
+	icebergWarehouse string
 	// Connection puts every Glue job into the private network's isolated
 	// subnets with the job security group (nil unless enable_vpc).
 	Connection awsglue.IConnection
@@ -92,7 +99,7 @@ const (
 func NewProcessing(scope constructs.Construct, id string, props ProcessingProps) *Processing {
 	cfg, st := props.Config, props.Storage
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	p := &Processing{Stack: stack}
+	p := &Processing{Stack: stack, ProcessedTables: map[string]*icebergtable.Table{}, destroy: props.Destroy}
 	removal := removalPolicy(props.Destroy)
 
 	db := awsglue.NewDatabase(stack, jsii.String("CatalogDatabase"), &awsglue.DatabaseProps{
@@ -151,9 +158,20 @@ func dtProjection() *map[string]awsglue.PartitionProjectionConfiguration {
 	}
 }
 
+// icebergColumns are the processed columns then dt (a plain column of an
+// Iceberg table; the partition spec is the job's, see icebergtable).
+func icebergColumns(d dataset.Spec) []icebergtable.Column {
+	var out []icebergtable.Column
+	for _, c := range dataset.ProcessedColumns(d) {
+		out = append(out, icebergtable.Column{Name: c.Name, Type: c.Type})
+	}
+	return append(out, icebergtable.Column{Name: "dt", Type: "string", Comment: "event day (YYYY-MM-DD, UTC)"})
+}
+
 // addTables declares every dataset's table in each zone, from the
-// declaration: raw (JSON envelopes), processed (Parquet) and curated daily
-// aggregates and joins (Parquet), all partitioned by dt with projection.
+// declaration: raw (JSON envelopes), processed (Apache Iceberg) and curated
+// daily aggregates and joins (Parquet); the Parquet tables are partitioned
+// by dt with projection.
 func (p *Processing) addTables(cfg *config.Config, st *Storage, db awsglue.IDatabase) {
 	table := func(id, name, description string, bucket awss3.IBucket, prefix string, cols []dataset.TableColumn, format awsglue.DataFormat) {
 		awsglue.NewS3Table(p.Stack, jsii.String(id), &awsglue.S3TableProps{
@@ -173,7 +191,15 @@ func (p *Processing) addTables(cfg *config.Config, st *Storage, db awsglue.IData
 	}
 	for _, d := range cfg.Datasets {
 		table("RawTable-"+d.Name, d.Name+"_raw", "Raw envelopes of "+d.Name+" as delivered by Firehose", st.Raw, layout.Source(d.Name), dataset.RawColumns(d), awsglue.DataFormat_JSON())
-		table("ProcessedTable-"+d.Name, d.Name, d.Description+" (cleaned, typed, de-duplicated)", st.Processed, layout.Processed(d.Name), dataset.ProcessedColumns(d), awsglue.DataFormat_PARQUET())
+		p.ProcessedTables[d.Name] = icebergtable.New(p.Stack, "ProcessedTable-"+d.Name, icebergtable.Props{
+			Database: cfg.DataCatalogDatabaseName, Name: d.Name,
+			Description: d.Description + " (cleaned, typed, de-duplicated; Apache Iceberg)",
+			Bucket:      st.Processed, Prefix: layout.Processed(d.Name), Key: st.Key,
+			Columns:         icebergColumns(d),
+			LogRetention:    retention(cfg.LogRetentionDays),
+			DeleteWithStack: p.destroy,
+		})
+		p.ProcessedTables[d.Name].Resource.Node().AddDependency(db)
 		table("DailyTable-"+d.Name, dataset.DailyTable(d), "Daily aggregates of "+d.Name, st.Curated, layout.Curated(dataset.DailyTable(d)), dataset.DailyColumns(d), awsglue.DataFormat_PARQUET())
 	}
 	for _, j := range cfg.Joins {

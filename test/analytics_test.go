@@ -746,10 +746,10 @@ func TestColumnCheckCatchesARename(t *testing.T) {
 	}
 	// And the checker rejects what it cannot see into, and unknown tables.
 	for sql, want := range map[string]string{
-		"SELECT x FROM (SELECT 1 AS x)":                                  "subquery after FROM",
-		"SELECT record_count FROM orders_weekly":                         "table orders_weekly is not a declared table",
-		"SELECT o.nope FROM orders_daily o":                              "column nope is not in orders_daily",
-		"SELECT dt FROM data_pipeline_dev_catalog.orders WHERE _deleted": "",
+		"SELECT x FROM (SELECT 1 AS x)":                                     "subquery after FROM",
+		"SELECT record_count FROM orders_weekly":                            "table orders_weekly is not a declared table",
+		"SELECT o.nope FROM orders_daily o":                                 "column nope is not in orders_daily",
+		"SELECT dt FROM data_pipeline_dev_catalog.orders WHERE _is_deleted": "",
 	} {
 		probs := checkQuery(sql, tables)
 		if want == "" && len(probs) > 0 || want != "" && !slices.ContainsFunc(probs, func(p string) bool { return strings.Contains(p, want) }) {

@@ -772,3 +772,95 @@ func TestRuleAuditBucketIsWriteOnceWhereConfigured(t *testing.T) {
 		t.Error("no production audit bucket with Object Lock was checked")
 	}
 }
+
+// The processed tables are Apache Iceberg v2 tables declared by the
+// deployment and never updated by it. glue:CreateTable with
+// OpenTableFormatInput.IcebergInput {MetadataOperation: CREATE, Version: 2}
+// creates the table and its first metadata file (Glue API, API_IcebergInput.html).
+// An AWS::Glue::Table carrying the same input loses table_type and
+// metadata_location on every stack update, after which Athena fails with
+// HIVE_UNSUPPORTED_FORMAT (cloudformation-coverage-roadmap issues 1919 and
+// 2495): so no AWS::Glue::Table may carry OpenTableFormatInput, and the
+// custom resource that creates the table must have no update call.
+func TestRuleProcessedTablesAreIcebergCreatedOnce(t *testing.T) {
+	for _, d := range deployments(t) {
+		tpl := d.layer("processing")
+		for id, r := range resources(tpl, "AWS::Glue::Table") {
+			if _, ok := props(r)["OpenTableFormatInput"]; ok {
+				t.Errorf("%s: %s is an AWS::Glue::Table with OpenTableFormatInput (stack updates break it)", d.name, id)
+			}
+		}
+		created := map[string]map[string]any{}
+		for id, r := range resources(tpl, "Custom::IcebergTable") {
+			p := props(r)
+			if _, ok := p["Update"]; ok {
+				t.Errorf("%s: %s has an update call: a stack update would rewrite the table", d.name, id)
+			}
+			var call struct {
+				Service, Action string
+				Parameters      struct {
+					DatabaseName         string
+					TableInput           map[string]any
+					OpenTableFormatInput map[string]map[string]string
+				}
+			}
+			if err := json.Unmarshal([]byte(joinedText(p["Create"])), &call); err != nil {
+				t.Fatalf("%s: %s Create is not JSON: %v", d.name, id, err)
+			}
+			in := call.Parameters.TableInput
+			if call.Service != "Glue" || call.Action != "CreateTable" || call.Parameters.DatabaseName != d.cfg.DataCatalogDatabaseName {
+				t.Errorf("%s: %s creates with %s.%s in %q", d.name, id, call.Service, call.Action, call.Parameters.DatabaseName)
+			}
+			if ice := call.Parameters.OpenTableFormatInput["IcebergInput"]; ice["MetadataOperation"] != "CREATE" || ice["Version"] != "2" {
+				t.Errorf("%s: %s IcebergInput = %v, want CREATE version 2", d.name, id, ice)
+			}
+			if in["TableType"] != "EXTERNAL_TABLE" {
+				t.Errorf("%s: %s TableType = %v", d.name, id, in["TableType"])
+			}
+			created[in["Name"].(string)] = in
+		}
+		for _, ds := range d.cfg.Datasets {
+			in, ok := created[ds.Name]
+			if !ok {
+				t.Errorf("%s: no Iceberg table for dataset %s", d.name, ds.Name)
+				continue
+			}
+			sd := in["StorageDescriptor"].(map[string]any)
+			var cols []string
+			for _, c := range sd["Columns"].([]any) {
+				cols = append(cols, c.(map[string]any)["Name"].(string)+" "+c.(map[string]any)["Type"].(string))
+			}
+			var want []string
+			for _, c := range dataset.ProcessedColumns(ds) {
+				want = append(want, c.Name+" "+c.Type)
+			}
+			want = append(want, "dt string")
+			if strings.Join(cols, ",") != strings.Join(want, ",") {
+				t.Errorf("%s: %s columns = %v, want %v", d.name, ds.Name, cols, want)
+			}
+			if loc := sd["Location"].(string); !strings.HasPrefix(loc, "s3://") || !strings.HasSuffix(loc, "/"+ds.Name+"/") {
+				t.Errorf("%s: %s location = %s", d.name, ds.Name, loc)
+			}
+		}
+	}
+}
+
+// joinedText renders a string or an Fn::Join of strings and tokens as text,
+// each token as "<token>" (so JSON text built around tokens parses).
+func joinedText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	if j, ok := v.(map[string]any)["Fn::Join"].([]any); ok {
+		var b strings.Builder
+		for _, p := range j[1].([]any) {
+			if s, ok := p.(string); ok {
+				b.WriteString(s)
+			} else {
+				b.WriteString("<token>")
+			}
+		}
+		return b.String()
+	}
+	return "<token>"
+}

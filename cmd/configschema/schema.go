@@ -94,6 +94,8 @@ func constraints() map[string]*Schema {
 		"Spec.name":                            ident,
 		"Spec.classification":                  {Enum: enum(dataset.Classifications...)},
 		"Spec.freshness_hours":                 {Minimum: num(0), Maximum: num(744)},
+		"Spec.partitioning":                    {Enum: enum(dataset.Partitionings...)},
+		"Spec.key_buckets":                     {Minimum: num(0), Maximum: num(dataset.MaxKeyBuckets)},
 		"Column.name":                          ident,
 		"Column.type":                          {Enum: enum(types...)},
 		"Join.name":                            ident,

@@ -2,7 +2,7 @@
 
 For every dataset, ``<dataset>_daily``; for every join, ``<join name>``
 (column rules in lakelib.curated and glue/README.md). Only the partitions
-dt >= today(UTC) - lookback_days are recomputed, rows with ``_deleted``
+dt >= today(UTC) - lookback_days are recomputed, rows with ``_is_deleted``
 excluded, and written as Snappy Parquet with dynamic partition overwrite,
 so a rerun is idempotent and never touches older partitions. A partition
 of the window that now aggregates to nothing is deleted.
@@ -13,7 +13,7 @@ so is every join that uses it: its curated partitions stay as they were
 while the other datasets' output is built (its alarm says why).
 
 Arguments (see glue/README.md): --JOB_NAME --datasets --joins
---processed_root --curated_root [--lookback_days 3] [--quality_root]
+--processed_root --curated_root --database [--lookback_days 3] [--quality_root]
 """
 
 import functools
@@ -21,7 +21,7 @@ import operator
 import sys
 
 from lakelib import args as jobargs
-from lakelib import curated, hadoopfs, partitions, pipeline, quality, schema
+from lakelib import curated, hadoopfs, iceberg, partitions, pipeline, quality, schema
 
 REQUIRED_ARGS = jobargs.PROCESSED_TO_CURATED_REQUIRED
 OPTIONAL_ARGS = jobargs.PROCESSED_TO_CURATED_OPTIONAL
@@ -56,17 +56,17 @@ def agg_expr(agg):
 
 
 def load_active(spark, cfg, spec, start):
-    """Non-deleted processed rows of dt >= start (an empty frame if there are none)."""
+    """Non-deleted rows of dt >= start of the dataset's Iceberg table, and their days."""
     from pyspark.sql import functions as F
 
-    root = partitions.dataset_path(cfg.processed_root, spec["name"])
-    dts = [dt for dt in hadoopfs.list_partition_dts(spark, root) if partitions.in_window(dt, start)]
-    ddl = pipeline.row_ddl(spec)
-    if not dts:
-        return spark.createDataFrame([], ddl), dts
-    paths = [partitions.partition_path(root, dt) for dt in dts]
-    df = spark.read.schema(ddl).option("basePath", root).parquet(*paths)
-    return df.where(~F.coalesce(F.col(schema.DELETED_COLUMN), F.lit(False))), dts
+    table = iceberg.table_name(cfg.database, spec["name"])
+    columns = pipeline.row_columns(spec)
+    df = (spark.table(table)
+          .where(F.col(DT) >= F.lit(start))
+          .select(*[F.col(f"`{c}`") for c in columns]))
+    df = df.where(~F.coalesce(F.col(schema.DELETED_COLUMN), F.lit(False)))
+    dts = sorted(r[0] for r in df.select(DT).distinct().collect())
+    return df, dts
 
 
 def select_output(df, columns):

@@ -2,7 +2,7 @@
 
 Evaluates the stack-generated DQDL ruleset with EvaluateDataQuality on the
 recent partitions (dt >= today(UTC) - lookback_days) of the processed table,
-rows marked ``_deleted`` excluded, publishing CloudWatch metrics and results
+rows marked ``_is_deleted`` excluded, publishing CloudWatch metrics and results
 under the evaluation context ``--dataset_name``.
 
 The verdict gates only this dataset: failed rules do not fail the run
@@ -25,7 +25,7 @@ import json
 import sys
 
 from lakelib import args as jobargs
-from lakelib import hadoopfs, partitions, quality
+from lakelib import hadoopfs, iceberg, partitions, quality
 
 REQUIRED_ARGS = jobargs.QUALITY_CHECK_REQUIRED
 OPTIONAL_ARGS = jobargs.QUALITY_CHECK_OPTIONAL
@@ -37,15 +37,16 @@ def _log(logger, message):
         logger.info(message)
 
 
-def load_recent(spark, location, start):
-    """DataFrame of the non-deleted rows of partitions dt >= start (None if there are none)."""
-    dts = [dt for dt in hadoopfs.list_partition_dts(spark, location) if partitions.in_window(dt, start)]
+def load_recent(spark, table, start):
+    """DataFrame of the non-deleted rows of dt >= start of the Iceberg table (None if there are none)."""
+    from pyspark.sql import functions as F
+
+    df = spark.table(table).where(F.col("dt") >= F.lit(start))
+    if "_is_deleted" in df.columns:
+        df = df.where(quality.active_rows_filter_sql())
+    dts = sorted(r[0] for r in df.select("dt").distinct().collect())
     if not dts:
         return None, dts
-    paths = [partitions.partition_path(location, dt) for dt in dts]
-    df = spark.read.option("basePath", location).option("mergeSchema", "true").parquet(*paths)
-    if "_deleted" in df.columns:
-        df = df.where(quality.active_rows_filter_sql())
     return df, dts
 
 
@@ -59,7 +60,7 @@ def run(glue_context, spark, cfg, get_table, logger=None, today=None, put_metric
     today = today or partitions.today_utc()
     now = now or datetime.datetime.now(datetime.timezone.utc)
     start = partitions.lookback_start(today, cfg.lookback_days)
-    df, dts = load_recent(spark, location, start)
+    df, dts = load_recent(spark, iceberg.table_name(cfg.database, cfg.table), start)
     verdict = None
     if df is None:
         state = quality.NO_DATA_STATE

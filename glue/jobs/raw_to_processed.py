@@ -3,12 +3,13 @@
 Reads the dataset's Firehose prefix (API / DMS envelopes, gzip JSON lines)
 and its landing prefix (plain CSV or JSON lines records) with job bookmarks,
 turns every record into a typed row or a quarantine record (lakelib.pipeline),
-merges the valid rows with the stored rows of every partition they touch,
-keeps the latest row per key (lakelib.dedup) and rewrites exactly those
-partitions as Snappy Parquet with dynamic partition overwrite.
+keeps the latest row per key inside the batch (lakelib.dedup) and MERGEs
+it into the dataset's Apache Iceberg table, newer wins (lakelib.iceberg):
+one atomic commit whose cost follows the batch, not the table.
 
 Arguments (see glue/README.md): --JOB_NAME --dataset_spec --raw_path
---landing_path --processed_path --quarantine_path [--target_file_mb 256]
+--landing_path --processed_path --quarantine_path --database --table
+[--target_file_mb 256]
 
 All logic lives in lakelib; pyspark/awsglue are imported inside functions
 so this module imports without Spark.
@@ -20,7 +21,7 @@ import operator
 import sys
 
 from lakelib import args as jobargs
-from lakelib import dedup, hadoopfs, partitions, pipeline, quarantine, schema
+from lakelib import dedup, iceberg, partitions, pipeline, quarantine, schema
 
 REQUIRED_ARGS = jobargs.RAW_TO_PROCESSED_REQUIRED
 OPTIONAL_ARGS = jobargs.RAW_TO_PROCESSED_OPTIONAL
@@ -51,21 +52,6 @@ def read_sources(glue_context, cfg):
     return frames
 
 
-def storage_text_select(spec):
-    """Column expressions rendering stored rows as JSON-safe text (no local-time conversion)."""
-    from pyspark.sql import functions as F
-
-    exprs = []
-    for name, kind in pipeline.storage_text_columns(spec):
-        column = F.col(f"`{name}`")
-        if kind == schema.TIMESTAMP:
-            column = F.date_format(column, schema.SPARK_TIMESTAMP_TEXT_FORMAT)
-        elif kind == schema.DATE:
-            column = F.date_format(column, schema.SPARK_DATE_TEXT_FORMAT)
-        exprs.append(column.alias(name))
-    return exprs
-
-
 def run(glue_context, spark, cfg, logger=None, now=None):
     """Process whatever the bookmarks hand over; returns the counts logged."""
     from pyspark import StorageLevel
@@ -80,8 +66,8 @@ def run(glue_context, spark, cfg, logger=None, now=None):
     sc = spark.sparkContext
 
     frames = read_sources(glue_context, cfg)
-    counts = {"read": 0, "valid": 0, "quarantined": 0, "deleted": 0, "written": 0,
-              "partitions_written": 0, "partitions_emptied": 0}
+    counts = {"read": 0, "valid": 0, "quarantined": 0, "deleted": 0, "written": 0, "replaced": 0,
+              "batch_rows": 0, "superseded_in_batch": 0, "superseded_by_stored": 0, "partitions_written": 0}
     if not frames:
         _log(logger, f"raw_to_processed {name}: nothing new to read " + json.dumps(counts, sort_keys=True))
         return counts
@@ -118,66 +104,72 @@ def run(glue_context, spark, cfg, logger=None, now=None):
     return counts
 
 
+def table_state(spark, table):
+    """(current snapshot id or None, partition fields, properties, {column: Spark type}) of an Iceberg table."""
+    snaps = spark.sql(f"SELECT snapshot_id FROM {table}.snapshots ORDER BY committed_at DESC LIMIT 1").collect()
+    fields = []
+    # The partition spec as (transform, source column), from Iceberg's own API.
+    jtable = spark._jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(spark._jsparkSession, table.replace("`", ""))
+    jschema = jtable.schema()
+    for pf in jtable.spec().fields():
+        fields.append((str(pf.transform().toString()), str(jschema.findColumnName(pf.sourceId()))))
+    props = {str(k): str(v) for k, v in dict(jtable.properties()).items()}
+    types = {f.name: f.dataType.simpleString() for f in spark.table(table).schema.fields}
+    return (snaps[0][0] if snaps else None), fields, props, types
+
+
+def ensure_table(spark, cfg, logger):
+    """Bring the processed table to the declared partition spec, properties and columns (idempotent)."""
+    table = iceberg.table_name(cfg.database, cfg.table)
+    _, fields, props, types = table_state(spark, table)
+    statements = iceberg.add_column_statements(table, cfg.spec, types)
+    statements += iceberg.ensure_statements(table, cfg.spec, fields, props, cfg.target_file_mb)
+    for sql in statements:
+        _log(logger, f"raw_to_processed {cfg.spec['name']}: {sql}")
+        spark.sql(sql)
+    return table
+
+
 def write_processed(spark, cfg, valid, key_columns, picker, counts, logger):
-    """Merge valid rows into the touched partitions and overwrite them."""
+    """De-duplicate the batch, then MERGE it into the Iceberg table in one commit."""
     from pyspark import StorageLevel
+    from pyspark.sql import functions as F
 
     spec = cfg.spec
     name = spec["name"]
-    row_ddl = pipeline.row_ddl(spec)
+    table = ensure_table(spark, cfg, logger)
+    before, _, _, types = table_state(spark, table)
     columns = pipeline.row_columns(spec)
-    touched = set(valid.map(lambda r: r[schema.PARTITION_COLUMN]).distinct().collect())
-    merged = valid
-
-    existing_dts = hadoopfs.list_partition_dts(spark, cfg.processed_path)
-    if existing_dts:
-        existing = spark.read.schema(row_ddl).parquet(cfg.processed_path)
-        key_types = [(k, schema.get_column(spec, k)["type"]) for k in key_columns]
-        incoming_keys = spark.createDataFrame(
-            valid.map(lambda r: dedup.dedup_key(r, key_columns)).distinct(), schema.ddl(key_types))
-        # Partitions holding older versions of incoming keys must be rewritten
-        # too, so the table keeps one row per key across partitions.
-        holders = (existing.select(*key_columns, schema.PARTITION_COLUMN)
-                   .join(incoming_keys, on=key_columns, how="left_semi")
-                   .select(schema.PARTITION_COLUMN).distinct().collect())
-        touched |= {row[0] for row in holders}
-        stored = (existing.where(existing[schema.PARTITION_COLUMN].isin(sorted(touched)))
-                  .select(*storage_text_select(spec))
-                  .toJSON()
-                  .map(lambda text: pipeline.from_storage(json.loads(text), spec)))
-        merged = valid.union(stored)
-
-    latest = (merged.map(lambda r: (dedup.dedup_key(r, key_columns), r))
+    latest = (valid.map(lambda r: (dedup.dedup_key(r, key_columns), r))
               .reduceByKey(picker)
-              .values())
-    latest.persist(StorageLevel.MEMORY_AND_DISK)
-    sizes = (latest.map(lambda r: (r[schema.PARTITION_COLUMN], (1, partitions.estimated_row_bytes(r))))
-             .reduceByKey(lambda a, b: (a[0] + b[0], a[1] + b[1]))
-             .collectAsMap())
-    bytes_by_dt = {dt: size for dt, (_, size) in sizes.items()}
-    plan, total_files = partitions.plan_output_files(bytes_by_dt, cfg.target_file_mb)
-    counts["written"] = sum(n for n, _ in sizes.values())
-    counts["partitions_written"] = len(plan)
-
-    routed = (latest.map(lambda r: ((r[schema.PARTITION_COLUMN], dedup.dedup_key(r, key_columns)),
-                                    pipeline.to_row(r, columns)))
-              .partitionBy(total_files, lambda k: partitions.output_partition(plan, k[0], k[1]))
-              .values())
-    (spark.createDataFrame(routed, row_ddl)
-        .write.mode("overwrite")
-        .option("partitionOverwriteMode", "dynamic")
-        .option("compression", "snappy")
-        .partitionBy(schema.PARTITION_COLUMN)
-        .parquet(cfg.processed_path))
-    latest.unpersist()
-
-    # A touched partition whose rows all moved to other partitions received
-    # no rows, so dynamic overwrite left it as it was: delete it.
-    for dt in partitions.stale_partitions(touched, plan):
-        if hadoopfs.delete_recursive(spark, partitions.partition_path(cfg.processed_path, dt)):
-            counts["partitions_emptied"] += 1
-    _log(logger, f"raw_to_processed {name}: rewrote {len(plan)} partitions "
-                 f"({', '.join(sorted(plan))}) in {total_files} files")
+              .values()
+              .map(lambda r: pipeline.to_row(r, columns)))
+    batch = spark.createDataFrame(latest, pipeline.row_ddl(spec))
+    # The batch in the table's own column types (e.g. a timestamp column
+    # Glue created without time zone), by name.
+    batch = batch.select(*[F.col(f"`{c}`").cast(types[c]).alias(c) for c in columns])
+    batch.persist(StorageLevel.MEMORY_AND_DISK)
+    counts["batch_rows"] = batch.count()
+    counts["superseded_in_batch"] = counts["valid"] - counts["batch_rows"]
+    dts = [r[0] for r in batch.select(schema.PARTITION_COLUMN).distinct().collect()]
+    view = f"batch_{name}"
+    batch.createOrReplaceTempView(view)
+    spark.sql(iceberg.merge_sql(table, view, spec, dts))
+    batch.unpersist()
+    after, _, _, _ = table_state(spark, table)
+    summary = None
+    if after is not None and after != before:
+        row = spark.sql(f"SELECT summary FROM {table}.snapshots WHERE snapshot_id = {int(after)}").collect()
+        summary = dict(row[0][0]) if row else {}
+    commit = iceberg.commit_counts(before, after, summary)
+    counts["written"] = commit["written"]
+    counts["replaced"] = commit["replaced"]
+    # Rows older than (or equal to) the stored version of their key.
+    counts["superseded_by_stored"] = counts["batch_rows"] - commit["written"]
+    counts["partitions_written"] = len(dts)
+    _log(logger, f"raw_to_processed {name}: merged {counts['batch_rows']} rows of days "
+                 f"{', '.join(sorted(dts)[:5])}{' ...' if len(dts) > 5 else ''} into {table} "
+                 f"(snapshot {commit['snapshot_id']})")
 
 
 def main(argv=None):
@@ -194,8 +186,6 @@ def main(argv=None):
     glue_context = GlueContext(sc)
     spark = glue_context.spark_session
     spark.conf.set("spark.sql.session.timeZone", "UTC")
-    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
-    spark.conf.set("spark.sql.parquet.compression.codec", "snappy")
     logger = glue_context.get_logger()
 
     job = Job(glue_context)

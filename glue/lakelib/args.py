@@ -22,6 +22,7 @@ from . import curated, partitions, schema
 
 RAW_TO_PROCESSED_REQUIRED = (
     "JOB_NAME", "dataset_spec", "raw_path", "landing_path", "processed_path", "quarantine_path",
+    "database", "table",
 )
 RAW_TO_PROCESSED_OPTIONAL = {"target_file_mb": str(partitions.DEFAULT_TARGET_FILE_MB)}
 
@@ -30,7 +31,7 @@ QUALITY_CHECK_REQUIRED = ("JOB_NAME", "database", "table", "ruleset", "dataset_n
 # metrics_namespace/environment: the QualityFailed metric the alarm watches.
 QUALITY_CHECK_OPTIONAL = {"verdict_path": "", "metrics_namespace": "DataLake/Quality", "environment": ""}
 
-PROCESSED_TO_CURATED_REQUIRED = ("JOB_NAME", "datasets", "joins", "processed_root", "curated_root")
+PROCESSED_TO_CURATED_REQUIRED = ("JOB_NAME", "datasets", "joins", "processed_root", "curated_root", "database")
 # quality_root: s3://<processed>/_quality/; a dataset whose verdict there
 # failed is skipped (its quality gate gates only that dataset). Empty: no gate.
 PROCESSED_TO_CURATED_OPTIONAL = {"lookback_days": "3", "quality_root": ""}
@@ -201,6 +202,9 @@ class RawToProcessedConfig:
     processed_path: str
     quarantine_path: str
     target_file_mb: int
+    # The processed Iceberg table in the Glue Data Catalog.
+    database: str = ""
+    table: str = ""
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,8 @@ class ProcessedToCuratedConfig:
     curated_root: str
     lookback_days: int
     quality_root: str = ""
+    # The Glue database of the processed Iceberg tables (named like the datasets).
+    database: str = ""
 
 
 def parse_raw_to_processed_args(args):
@@ -238,6 +244,8 @@ def parse_raw_to_processed_args(args):
         target_file_mb=parse_int_arg(
             "target_file_mb", args.get("target_file_mb"), default=RAW_TO_PROCESSED_OPTIONAL["target_file_mb"],
             minimum=partitions.MIN_TARGET_FILE_MB, maximum=partitions.MAX_TARGET_FILE_MB),
+        database=parse_identifier("database", _arg(args, "database")),
+        table=parse_identifier("table", _arg(args, "table")),
     )
 
 
@@ -277,4 +285,5 @@ def parse_processed_to_curated_args(args):
                                     minimum=0, maximum=MAX_LOOKBACK_DAYS),
         quality_root=(parse_s3_prefix("quality_root", args["quality_root"])
                       if (args.get("quality_root") or "").strip() else ""),
+        database=parse_identifier("database", _arg(args, "database")),
     )

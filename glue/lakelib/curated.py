@@ -1,7 +1,7 @@
 """Curated tables: column derivation, aggregation plans, reference aggregates.
 
 Two kinds of curated tables, both partitioned by ``dt`` (string, not part
-of the column lists below), both excluding rows with ``_deleted = true``:
+of the column lists below), both excluding rows with ``_is_deleted = true``:
 
 Daily table ``<dataset>_daily`` (one row per dt and group_by values)::
 

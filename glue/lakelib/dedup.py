@@ -5,7 +5,7 @@ winner is the one with the greatest
 
 1. event time (the ``event_time_field`` value; null sorts first),
 2. then ``_received_at`` (null sorts first),
-3. then ``_deleted`` (a delete wins over a row with the same times),
+3. then ``_is_deleted`` (a delete wins over a row with the same times),
 4. then the canonical JSON of the whole record (an arbitrary but
    deterministic last resort, so the choice never depends on input order).
 

@@ -3,7 +3,7 @@
 The raw->processed job runs ``process_partition`` inside ``mapPartitions``
 over the JSON text of every record read, then splits the tagged results.
 A processed row ("canonical record") is a dict with every declared column,
-``_deleted``, ``_received_at`` and ``dt``.
+``_is_deleted``, ``_received_at`` and ``dt``.
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ def assert_passed(outcomes, dataset_name):
 
 def active_rows_filter_sql():
     """SQL predicate selecting the rows the ruleset is evaluated on (not deleted)."""
-    return "coalesce(`_deleted`, false) = false"
+    return "coalesce(`_is_deleted`, false) = false"
 
 
 def table_location(get_table_response, database, table):

@@ -42,10 +42,16 @@ RESERVED_COLUMN_NAMES = ("dt", "source")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 # Columns the raw->processed job appends to the declared columns.
-DELETED_COLUMN = "_deleted"
+DELETED_COLUMN = "_is_deleted"
 RECEIVED_AT_COLUMN = "_received_at"
 PROCESSED_META_COLUMNS = ((DELETED_COLUMN, BOOLEAN), (RECEIVED_AT_COLUMN, TIMESTAMP))
 PARTITION_COLUMN = "dt"
+# Partitionings of the processed Iceberg table (see lakelib.iceberg).
+EVENT_DAY = "event_day"
+KEY_BUCKET = "key_bucket"
+PARTITIONINGS = (EVENT_DAY, KEY_BUCKET)
+DEFAULT_KEY_BUCKETS = 16
+MAX_KEY_BUCKETS = 1024
 PARTITION_COLUMN_TYPE = STRING
 
 # How the jobs render timestamps as text when they move stored rows from
@@ -120,7 +126,7 @@ def processed_columns(spec):
     """Columns of the processed table, in order, as (name, hive type).
 
     The declared columns in declaration order with their declared types,
-    then ``_deleted boolean`` and ``_received_at timestamp``. The partition
+    then ``_is_deleted boolean`` and ``_received_at timestamp``. The partition
     column ``dt string`` is not part of the list.
     """
     return column_casts(spec) + list(PROCESSED_META_COLUMNS)
@@ -227,6 +233,17 @@ def spec_problems(spec, path="dataset"):
             add(f"group_by[{i}]", f"{g!r} is not one of the declared columns ({names})")
         elif by_name[g].get("type") != STRING:
             add(f"group_by[{i}]", f"{g!r} is a {by_name[g].get('type')} column: group by string columns only")
+    part = spec.get("partitioning")
+    if part not in (None, "") and part not in PARTITIONINGS:
+        add("partitioning", f"{part!r} is not allowed: use one of {', '.join(PARTITIONINGS)}")
+    buckets = spec.get("key_buckets")
+    if buckets is not None and (isinstance(buckets, bool) or not isinstance(buckets, int)
+                                or not 0 <= buckets <= MAX_KEY_BUCKETS):
+        add("key_buckets", f"{buckets!r} is out of range: use 1..{MAX_KEY_BUCKETS} (0 or absent means "
+                           f"{DEFAULT_KEY_BUCKETS})")
+    elif buckets and part != KEY_BUCKET:
+        add("key_buckets", f"is set but partitioning is {part or EVENT_DAY!r}: key buckets apply to "
+                           f"partitioning {KEY_BUCKET!r} only")
     return problems
 
 

@@ -14,6 +14,8 @@ def raw_args(**overrides):
         "landing_path": "s3://raw-bucket/landing/clickstream",
         "processed_path": "s3://processed-bucket/clickstream/",
         "quarantine_path": "s3://processed-bucket/_quarantine/clickstream/",
+        "database": "data_pipeline_dev_catalog",
+        "table": "clickstream",
     }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
@@ -29,7 +31,8 @@ def quality_args(**overrides):
 
 def curated_args(**overrides):
     base = {"JOB_NAME": "curated", "datasets": json.dumps(support.datasets()), "joins": json.dumps(support.joins()),
-            "processed_root": "s3://processed-bucket", "curated_root": "s3://curated-bucket/"}
+            "processed_root": "s3://processed-bucket", "curated_root": "s3://curated-bucket/",
+            "database": "data_pipeline_dev_catalog"}
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -37,12 +40,12 @@ def curated_args(**overrides):
 class ContractTest(unittest.TestCase):
     def test_argument_names(self):
         self.assertEqual(args.RAW_TO_PROCESSED_REQUIRED, ("JOB_NAME", "dataset_spec", "raw_path", "landing_path",
-                                                          "processed_path", "quarantine_path"))
+                                                          "processed_path", "quarantine_path", "database", "table"))
         self.assertEqual(args.RAW_TO_PROCESSED_OPTIONAL, {"target_file_mb": "256"})
         self.assertEqual(args.QUALITY_CHECK_REQUIRED, ("JOB_NAME", "database", "table", "ruleset", "dataset_name",
                                                        "lookback_days"))
         self.assertEqual(args.PROCESSED_TO_CURATED_REQUIRED, ("JOB_NAME", "datasets", "joins", "processed_root",
-                                                              "curated_root"))
+                                                              "curated_root", "database"))
         self.assertEqual(args.PROCESSED_TO_CURATED_OPTIONAL, {"lookback_days": "3", "quality_root": ""})
         self.assertEqual(args.QUALITY_CHECK_OPTIONAL,
                          {"verdict_path": "", "metrics_namespace": "DataLake/Quality", "environment": ""})

@@ -126,13 +126,13 @@ class JoinProblemsTest(unittest.TestCase):
 
 def click_row(event_id, customer, event_type, duration, when, deleted=False):
     return {"event_id": event_id, "session_id": "s", "customer_id": customer, "event_type": event_type,
-            "page_url": None, "duration_ms": duration, "event_time": when, "_deleted": deleted,
+            "page_url": None, "duration_ms": duration, "event_time": when, "_is_deleted": deleted,
             "_received_at": None, "dt": when.date().isoformat()}
 
 
 def order_row(order_id, customer, status, amount, items, when, deleted=False):
     return {"order_id": order_id, "customer_id": customer, "status": status, "amount": amount, "currency": "EUR",
-            "item_count": items, "updated_at": when, "_deleted": deleted, "_received_at": None,
+            "item_count": items, "updated_at": when, "_is_deleted": deleted, "_received_at": None,
             "dt": when.date().isoformat()}
 
 

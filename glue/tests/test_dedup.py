@@ -10,7 +10,7 @@ from lakelib import dedup
 
 def row(order_id, updated, received=None, deleted=False, status="placed"):
     return {"order_id": order_id, "customer_id": "c", "status": status, "amount": 1.0, "currency": "EUR",
-            "item_count": 1, "updated_at": updated, "_deleted": deleted, "_received_at": received,
+            "item_count": 1, "updated_at": updated, "_is_deleted": deleted, "_received_at": received,
             "dt": updated.date().isoformat()}
 
 

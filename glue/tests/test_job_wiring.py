@@ -167,11 +167,17 @@ class RawToProcessedWiringTest(unittest.TestCase):
             sys.path.insert(0, JOBS_DIR)
         import raw_to_processed
         self.job = raw_to_processed
-        self._saved_list = raw_to_processed.hadoopfs.list_partition_dts
-        raw_to_processed.hadoopfs.list_partition_dts = lambda spark, path: []
+        # The Iceberg MERGE needs Spark: the local lake (e2e/) runs it. Here
+        # it records what it was handed.
+        self.merged = []
+        self._saved_write = raw_to_processed.write_processed
+
+        def write(spark, cfg, valid, key_columns, picker, counts, logger):
+            self.merged.append((list(valid.items), key_columns))
+        raw_to_processed.write_processed = write
 
     def tearDown(self):
-        self.job.hadoopfs.list_partition_dts = self._saved_list
+        self.job.write_processed = self._saved_write
         if self._saved is None:
             sys.modules.pop("pyspark", None)
         else:
@@ -182,7 +188,8 @@ class RawToProcessedWiringTest(unittest.TestCase):
         cfg = args.parse_raw_to_processed_args({
             "JOB_NAME": "j", "dataset_spec": json.dumps(spec), "raw_path": "s3://r/source=clickstream/",
             "landing_path": "s3://r/landing/clickstream/", "processed_path": "s3://p/clickstream/",
-            "quarantine_path": "s3://p/_quarantine/clickstream/"})
+            "quarantine_path": "s3://p/_quarantine/clickstream/",
+            "database": "db", "table": "clickstream"})
         api = lambda data, at: {"dataset": "clickstream", "received_at": at, "data": data}  # noqa: E731
         glue = FakeGlueContext({
             "raw_firehose": [
@@ -199,22 +206,13 @@ class RawToProcessedWiringTest(unittest.TestCase):
         counts = self.job.run(glue, spark, cfg, logger=None, now=now)
 
         self.assertEqual([c["transformation_ctx"] for c in glue.calls], ["raw_firehose", "landing_json", "landing_csv"])
-        self.assertEqual(counts, {"read": 5, "valid": 4, "quarantined": 1, "deleted": 0, "written": 3,
-                                  "partitions_written": 2, "partitions_emptied": 0})
-
-        parquet = [entry for entry in spark.log if entry[0] == "parquet"]
-        self.assertEqual(len(parquet), 1)
-        _, path, opts, df = parquet[0]
-        self.assertEqual(path, "s3://p/clickstream/")
-        self.assertEqual((opts["mode"], opts["partitionOverwriteMode"], opts["compression"], opts["partitionBy"]),
-                         ("overwrite", "dynamic", "snappy", ("dt",)))
-        dt_index = df.columns.index("dt")
-        per_partition = [sorted({row[dt_index] for row in part}) for part in df.rdd.partitions]
-        self.assertEqual(per_partition, [["2024-05-01"], ["2024-05-02"]], "one output partition (file) per dt")
-        rows = {row[0]: row for row in df.rdd.items}
-        self.assertEqual(sorted(rows), ["e-1", "e-2", "e-4"])
-        self.assertEqual(rows["e-1"][df.columns.index("event_type")], "purchase", "latest received wins")
-        self.assertEqual(rows["e-4"][df.columns.index("event_type")], "checkout")
+        self.assertEqual((counts["read"], counts["valid"], counts["quarantined"], counts["deleted"]), (5, 4, 1, 0))
+        [(valid, key_columns)] = self.merged
+        self.assertEqual(key_columns, ["event_id"])
+        self.assertEqual(sorted(r["event_id"] for r in valid), ["e-1", "e-1", "e-2", "e-4"],
+                         "every valid row reaches the MERGE (it de-duplicates the batch itself)")
+        self.assertEqual({r["event_id"]: r["dt"] for r in valid}, {"e-1": "2024-05-01", "e-2": "2024-05-02",
+                                                                   "e-4": "2024-05-01"})
 
         text = [entry for entry in spark.log if entry[0] == "text"]
         self.assertEqual(len(text), 1)
@@ -233,7 +231,8 @@ class RawToProcessedWiringTest(unittest.TestCase):
         cfg = args.parse_raw_to_processed_args({
             "JOB_NAME": "j", "dataset_spec": json.dumps(spec), "raw_path": "s3://r/source=orders/",
             "landing_path": "s3://r/landing/orders/", "processed_path": "s3://p/orders/",
-            "quarantine_path": "s3://p/_quarantine/orders/"})
+            "quarantine_path": "s3://p/_quarantine/orders/",
+            "database": "db", "table": "orders"})
         spark = FakeSpark()
         counts = self.job.run(FakeGlueContext({}), spark, cfg)
         self.assertEqual(counts["read"], 0)

@@ -28,7 +28,7 @@ class ProcessRecordTest(unittest.TestCase):
         tag, row = pipeline.process_raw(FIREHOSE, api(support.click(event_type="Purchase ")), self.clicks, NOW)
         self.assertEqual(tag, pipeline.VALID)
         self.assertEqual(row["event_type"], "purchase")
-        self.assertEqual(row["_deleted"], False)
+        self.assertEqual(row["_is_deleted"], False)
         self.assertEqual(row["_received_at"], ts(2024, 5, 1, 10, 0, 5))
         self.assertEqual(row["dt"], "2024-05-01")
         self.assertEqual(set(row), set(pipeline.row_columns(self.clicks)))
@@ -40,15 +40,15 @@ class ProcessRecordTest(unittest.TestCase):
 
     def test_dms_update_and_delete(self):
         tag, row = pipeline.process_raw(FIREHOSE, dms("update", support.order(status="PAID")), self.orders, NOW)
-        self.assertEqual((tag, row["status"], row["_deleted"]), (pipeline.VALID, "paid", False))
+        self.assertEqual((tag, row["status"], row["_is_deleted"]), (pipeline.VALID, "paid", False))
         tag, row = pipeline.process_raw(FIREHOSE, dms("delete", support.order()), self.orders, NOW)
-        self.assertEqual((tag, row["_deleted"]), (pipeline.VALID, True))
+        self.assertEqual((tag, row["_is_deleted"]), (pipeline.VALID, True))
         self.assertEqual(row["updated_at"], ts(2024, 5, 1, 10))
 
     def test_dms_delete_with_key_only_uses_commit_time(self):
         tag, row = pipeline.process_raw(FIREHOSE, dms("delete", {"order_id": "o-7"}), self.orders, NOW)
         self.assertEqual(tag, pipeline.VALID)
-        self.assertTrue(row["_deleted"])
+        self.assertTrue(row["_is_deleted"])
         self.assertEqual(row["order_id"], "o-7")
         self.assertEqual(row["updated_at"], ts(2024, 5, 1, 10, 0, 5))
         self.assertIsNone(row["amount"])
@@ -161,7 +161,7 @@ class StorageTest(unittest.TestCase):
         stored = {"order_id": "o", "customer_id": "c", "status": "paid", "amount": 1.0, "currency": "EUR",
                   "updated_at": "2024-05-01T10:00:00.000000Z", "dt": "2024-05-01"}
         record = pipeline.from_storage(stored, self.orders)
-        self.assertIs(record["_deleted"], False)
+        self.assertIs(record["_is_deleted"], False)
         self.assertIsNone(record["_received_at"])
         with self.assertRaises(ValueError):
             pipeline.from_storage(dict(stored, dt="2024/05/01"), self.orders)
@@ -177,8 +177,8 @@ class StorageTest(unittest.TestCase):
 
     def test_rows_for_spark(self):
         cols = pipeline.row_columns(self.orders)
-        self.assertEqual(cols[-3:], ["_deleted", "_received_at", "dt"])
-        self.assertTrue(pipeline.row_ddl(self.orders).endswith("`_deleted` BOOLEAN, `_received_at` TIMESTAMP, `dt` STRING"))
+        self.assertEqual(cols[-3:], ["_is_deleted", "_received_at", "dt"])
+        self.assertTrue(pipeline.row_ddl(self.orders).endswith("`_is_deleted` BOOLEAN, `_received_at` TIMESTAMP, `dt` STRING"))
         self.assertEqual(pipeline.to_row({"order_id": "o", "dt": "2024-05-01"}, ["order_id", "amount", "dt"]),
                          ("o", None, "2024-05-01"))
 
@@ -295,7 +295,7 @@ class MergeBatchTest(unittest.TestCase):
         table = self.apply(table, pipeline.merge_batch(delete, self.all_rows(table), self.orders))
         rows = self.all_rows(table)
         self.assertEqual(len(rows), 1)
-        self.assertTrue(rows[0]["_deleted"])
+        self.assertTrue(rows[0]["_is_deleted"])
 
     def test_reprocessing_the_same_input_is_idempotent(self):
         batch = self.rows(dms("insert", support.order(order_id="o-1")),

@@ -83,7 +83,7 @@ class DecisionTest(unittest.TestCase):
         self.assertIn("db.orders", str(ctx.exception))
 
     def test_active_rows_filter(self):
-        self.assertEqual(quality.active_rows_filter_sql(), "coalesce(`_deleted`, false) = false")
+        self.assertEqual(quality.active_rows_filter_sql(), "coalesce(`_is_deleted`, false) = false")
 
 
 

@@ -1,0 +1,119 @@
+"""lakelib.iceberg: the declared table layout and the MERGE statement.
+
+The MERGE itself runs on Spark with the Iceberg runtime in the local lake
+(e2e/); these tests pin what the job asks Iceberg to do.
+"""
+
+import unittest
+
+import support  # noqa: F401  (puts glue/ on sys.path)
+
+from lakelib import iceberg, schema
+
+T = "glue_catalog.`db`.`t`"
+
+
+def spec_with(**fields):
+    spec = dict(support.dataset("orders"))
+    spec.pop("partitioning", None)
+    spec.update(fields)
+    return spec
+
+
+class LayoutTest(unittest.TestCase):
+    def test_partition_fields_follow_the_declaration(self):
+        for spec in support.datasets():
+            fields = iceberg.partition_fields(spec)
+            if iceberg.partitioning(spec) == iceberg.KEY_BUCKET:
+                self.assertEqual(fields, [(f"bucket[{iceberg.key_buckets(spec)}]", spec["key"][0])], spec["name"])
+            else:
+                self.assertEqual(fields, [("identity", schema.PARTITION_COLUMN)], spec["name"])
+
+    def test_default_is_event_day_and_16_buckets(self):
+        self.assertEqual(iceberg.partitioning(spec_with()), iceberg.EVENT_DAY)
+        self.assertEqual(iceberg.key_buckets(spec_with(partitioning="key_bucket")), 16)
+        self.assertEqual(iceberg.partition_fields(spec_with(partitioning="key_bucket", key_buckets=4)),
+                         [("bucket[4]", "order_id")])
+
+    def test_ensure_adds_the_spec_to_a_table_created_unpartitioned(self):
+        spec = spec_with(partitioning="key_bucket", key_buckets=8)
+        sql = iceberg.ensure_statements(T, spec, [], {})
+        self.assertIn(f"ALTER TABLE {T} ADD PARTITION FIELD bucket(8, `order_id`)", sql)
+        self.assertTrue(any("'write.merge.mode' = 'merge-on-read'" in s for s in sql), sql)
+
+    def test_ensure_is_idempotent(self):
+        for spec in support.datasets():
+            props = iceberg.table_properties(300)
+            self.assertEqual(iceberg.ensure_statements(T, spec, iceberg.partition_fields(spec), props, 300), [])
+
+    def test_a_changed_partitioning_drops_the_old_field(self):
+        spec = spec_with(partitioning="key_bucket")
+        sql = iceberg.ensure_statements(T, spec, [("identity", "dt")], iceberg.table_properties())
+        self.assertEqual(sql, [f"ALTER TABLE {T} DROP PARTITION FIELD `dt`",
+                               f"ALTER TABLE {T} ADD PARTITION FIELD bucket(16, `order_id`)"])
+
+    def test_target_file_size_reaches_the_table(self):
+        self.assertEqual(iceberg.table_properties(512)["write.target-file-size-bytes"], str(512 * 1024 * 1024))
+
+    def test_declared_partitioning_is_validated(self):
+        self.assertIn("dataset.partitioning: 'daily' is not allowed: use one of event_day, key_bucket",
+                      schema.spec_problems(spec_with(partitioning="daily")))
+        self.assertIn("dataset.key_buckets: is set but partitioning is 'event_day': key buckets apply to "
+                      "partitioning 'key_bucket' only", schema.spec_problems(spec_with(key_buckets=8)))
+        self.assertTrue(any(p.startswith("dataset.key_buckets: 2000 is out of range")
+                            for p in schema.spec_problems(spec_with(partitioning="key_bucket", key_buckets=2000))))
+
+
+class SchemaEvolutionTest(unittest.TestCase):
+    def test_missing_declared_columns_are_added(self):
+        spec = support.dataset("clickstream")
+        have = {n: "timestamp" if t == "timestamp" else t for n, t in schema.processed_columns(spec)}
+        have["dt"] = "string"
+        self.assertEqual(iceberg.add_column_statements(T, spec, have), [])
+        del have["page_url"]
+        self.assertEqual(iceberg.add_column_statements(T, spec, have), [f"ALTER TABLE {T} ADD COLUMN `page_url` string"])
+
+    def test_a_timestamp_without_zone_is_accepted(self):
+        spec = support.dataset("clickstream")
+        have = {n: "timestamp_ntz" if t == "timestamp" else t for n, t in schema.processed_columns(spec)}
+        have["dt"] = "string"
+        self.assertEqual(iceberg.add_column_statements(T, spec, have), [])
+
+    def test_a_changed_type_names_the_column(self):
+        spec = support.dataset("clickstream")
+        have = dict(schema.processed_columns(spec), dt="string", duration_ms="string")
+        with self.assertRaises(ValueError) as ctx:
+            iceberg.add_column_statements(T, spec, have)
+        self.assertIn("duration_ms is string in the table but declared bigint", str(ctx.exception))
+
+
+class MergeTest(unittest.TestCase):
+    def test_event_day_merge_reads_the_batch_days_only(self):
+        spec = spec_with()
+        sql = iceberg.merge_sql(T, "b", spec, ["2024-05-02", "2024-05-01"])
+        self.assertIn("ON t.`order_id` = s.`order_id` AND t.`dt` IN ('2024-05-01', '2024-05-02')", sql)
+        with self.assertRaises(ValueError):
+            iceberg.merge_sql(T, "b", spec, [])
+        with self.assertRaises(ValueError):
+            iceberg.merge_sql(T, "b", spec, ["2024-5-1"])
+
+    def test_key_bucket_merge_matches_on_the_key(self):
+        sql = iceberg.merge_sql(T, "b", spec_with(partitioning="key_bucket"), ["2024-05-01"])
+        self.assertIn("ON t.`order_id` = s.`order_id` WHEN MATCHED", sql)
+
+    def test_only_a_newer_row_replaces_the_stored_one(self):
+        cond = iceberg.newer_condition(support.dataset("orders"))
+        self.assertIn("coalesce(s.`updated_at`, TIMESTAMP '0001-01-01 00:00:00') > coalesce(t.`updated_at`", cond)
+        self.assertIn("coalesce(s.`_received_at`", cond)
+        self.assertIn("coalesce(s.`_is_deleted`, false) AND NOT coalesce(t.`_is_deleted`, false)", cond)
+        sql = iceberg.merge_sql(T, "b", support.dataset("orders"), ["2024-05-01"])
+        self.assertIn(f"WHEN MATCHED AND {cond} THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *", sql)
+
+    def test_commit_counts(self):
+        self.assertEqual(iceberg.commit_counts(1, 1, None), {"written": 0, "replaced": 0, "snapshot_id": 1})
+        self.assertEqual(iceberg.commit_counts(1, 2, {"added-records": "5", "added-position-deletes": "2"}),
+                         {"written": 5, "replaced": 2, "snapshot_id": 2})
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -5,6 +5,7 @@ Every piece of wiring comes from the assembly; the expectations come from a
 small independent model of the inputs (never from the outputs it checks).
 """
 import base64
+import collections
 import contextlib
 import csv
 import datetime as dtm
@@ -588,10 +589,10 @@ class Glue:
                     self.spark.sparkContext.addPyFile(z)
                     sys.path.insert(0, z)
 
-    def create_iceberg_tables(self):
+    def create_iceberg_tables(self, only=None):
         """What glue:CreateTable with IcebergInput CREATE does: an empty v2 table, unpartitioned."""
         for db, name, ti in catalog_tables(self.asm):
-            if not ti.get("_iceberg"):
+            if not ti.get("_iceberg") or (only and name != only):
                 continue
             fmt = ti["_iceberg"]
             if fmt != {"MetadataOperation": "CREATE", "Version": "2"}:
@@ -1030,6 +1031,9 @@ def main():
 
         # --- 5. a deliberately bad batch: the quality job reports the failing rules
         quality_bad_batch(asm, glue, specs, jobs_by_dataset, model, s3_root, log, second)
+
+        # --- 6. a batch against stored rows: newer wins, older is superseded, one commit
+        merge_against_history(glue, specs, jobs_by_dataset, s3_root, log)
     finally:
         for rt in runtimes:
             rt.close()
@@ -1365,6 +1369,61 @@ def snapshot(asm, s3_root, glue):
                 with open(f, "rb") as fh:
                     snap[rel] = hashlib.sha256(fh.read()).hexdigest()
     return {k: (sorted(v) if isinstance(v, list) else v) for k, v in snap.items()}
+
+
+def merge_against_history(glue, specs, jobs_by_dataset, s3_root, log):
+    """Per dataset: a newer version of stored key A, an older version of stored key B, a new key C.
+
+    Versions share the stored event time and differ by receive time, so the
+    same batch means the same thing for event_day and key_bucket tables.
+    """
+    stage("Glue: raw->processed against stored rows (MERGE newer wins)")
+    now = dtm.datetime.now(dtm.timezone.utc).replace(microsecond=0)
+    fmt = lambda v: v.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if isinstance(v, dtm.datetime) else (  # noqa: E731
+        v.isoformat() if isinstance(v, dtm.date) else v)
+    for ds, spec in specs.items():
+        job = jobs_by_dataset[ds]
+        db, name = job["args"]["--database"], job["args"]["--table"]
+        table = glue.iceberg_table(db, name)
+        before = glue.iceberg_rows(db, name)
+        keyof = lambda r: tuple(r[k] for k in spec.key)  # noqa: E731
+        counts = collections.Counter(keyof(r) for r in before)
+        single = [r for r in before if counts[keyof(r)] == 1 and not r["_is_deleted"] and r["_received_at"]]
+        if len(single) < 2 or spec.col[spec.key[0]]["type"] != "string":
+            check(f"merge: {ds} has two stored rows to version", False, f"{len(single)} candidates")
+            continue
+        a, b = single[0], single[1]
+        snaps = glue.spark.sql(f"SELECT count(*) FROM {table}.snapshots").collect()[0][0]
+        data = lambda r: {c["name"]: fmt(r[c["name"]]) for c in spec.columns if r.get(c["name"]) is not None}  # noqa: E731
+        c_row = dict(data(a), **{spec.key[0]: "e2e-merge-new-key"})
+        ms = lambda t: int(t.replace(tzinfo=dtm.timezone.utc).timestamp() * 1000) if t.tzinfo is None else int(t.timestamp() * 1000)  # noqa: E731
+        lines = [{"dataset": ds, "received_at": int(now.timestamp() * 1000), "data": data(a)},
+                 {"dataset": ds, "received_at": ms(b["_received_at"]) - 3_600_000, "data": data(b)},
+                 {"dataset": ds, "received_at": int(now.timestamp() * 1000), "data": c_row}]
+        path = os.path.join(s3_local(s3_root, job["args"]["--raw_path"]), f"dt={TODAY.isoformat()}", "e2e-merge-batch.gz")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(gzip.compress(("\n".join(json.dumps(x) for x in lines) + "\n").encode()))
+        run = glue.run_job(job["name"], log)
+        got = job_counts(run, ds) or {}
+        check(f"merge: {ds} counts a newer, an older and a new row (written 2, superseded by stored 1)",
+              run["state"] == "SUCCEEDED" and (got.get("batch_rows"), got.get("written"), got.get("superseded_by_stored")) == (3, 2, 1),
+              f"{run['state']} {run['error'] or ''} counts {got}")
+        after = {keyof(r): r for r in glue.iceberg_rows(db, name)}
+        ka, kb = keyof(a), keyof(b)
+        check(f"merge: {ds} the newer version of a stored key replaced it",
+              ms(after[ka]["_received_at"]) == int(now.timestamp() * 1000), f"{after.get(ka)}")
+        check(f"merge: {ds} a late older version left the stored row as it was",
+              after[kb] == b, f"stored {b}, now {after.get(kb)}")
+        check(f"merge: {ds} the new key was added and no key doubled",
+              ("e2e-merge-new-key",) + ka[1:] in after and len(after) == len(counts) + 1,
+              f"{len(after)} keys after, {len(counts)} before")
+        snaps2 = glue.spark.sql(f"SELECT snapshot_id FROM {table}.snapshots ORDER BY committed_at").collect()
+        old_rows = glue.spark.sql(f"SELECT count(*) FROM {table} VERSION AS OF {snaps2[-2][0]}").collect()[0][0] if len(snaps2) > 1 else None
+        check(f"merge: {ds} the run is one commit; the snapshot before it still reads the old rows",
+              len(snaps2) == snaps + 1 and old_rows == len(before), f"snapshots {snaps} -> {len(snaps2)}, old snapshot rows {old_rows} vs {len(before)}")
+        say(f"merge {ds}: batch {got.get('batch_rows')} rows -> written {got.get('written')}, superseded by stored "
+            f"{got.get('superseded_by_stored')}, replaced {got.get('replaced')}; snapshots {snaps} -> {len(snaps2)}")
 
 
 def quality_bad_batch(asm, glue, specs, jobs_by_dataset, model, s3_root, log, before):

@@ -47,6 +47,7 @@ var flowKinds = map[string]string{
 	"AWS::Glue::Job":                       "Glue job",
 	"AWS::Glue::Crawler":                   "Glue crawler",
 	"AWS::Glue::Table":                     "Glue tables",
+	"Custom::IcebergTable":                 "Iceberg tables",
 	"AWS::Athena::WorkGroup":               "Athena workgroup",
 	"AWS::QuickSight::DataSource":          "QuickSight",
 	"AWS::EMRServerless::Application":      "EMR Serverless",
@@ -146,7 +147,7 @@ func Flow(a *Assembly) *Graph {
 				}
 			}
 			switch r.Type {
-			case "AWS::Glue::Table":
+			case "AWS::Glue::Table", "Custom::IcebergTable":
 				for _, ref := range refsOf(s.Name, r.Properties) {
 					if res[ref].Type == "AWS::S3::Bucket" {
 						edge(nodeFor(ref), n)
@@ -186,7 +187,7 @@ func Flow(a *Assembly) *Graph {
 				}
 				for _, ref := range refsOf(s.Name, m["Resource"]) {
 					d := nodeFor(ref)
-					if d == "" || g.Nodes[d].Kind == "Glue tables" {
+					if d == "" || g.Nodes[d].Kind == "Glue tables" || g.Nodes[d].Kind == "Iceberg tables" {
 						continue
 					}
 					for _, p := range ps {
@@ -215,7 +216,7 @@ func Flow(a *Assembly) *Graph {
 	var tables, workgroups []string
 	for _, n := range g.Nodes {
 		switch n.Kind {
-		case "Glue tables":
+		case "Glue tables", "Iceberg tables":
 			tables = append(tables, n.ID)
 		case "Athena workgroup":
 			workgroups = append(workgroups, n.ID)

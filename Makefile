@@ -158,12 +158,13 @@ e2e: tools
 	bash e2e/run.sh $(ASSEMBLY)
 
 ## bench-etl: raw->processed with one new batch (BENCH_BATCH rows) against processed history of
-## BENCH_HISTORY and 10 x BENCH_HISTORY rows in local Spark; ends with the cost ratio
+## BENCH_HISTORY and 10 x BENCH_HISTORY rows in local Spark; ends with the cost ratio.
+## BENCH_DATASET=orders runs another dataset (default: the first declared)
 BENCH_HISTORY ?= 1000000
 BENCH_BATCH ?= 100000
 .PHONY: bench-etl
 bench-etl: tools venv
-	E2E_DRIVER_MEMORY=6g E2E_SHUFFLE_PARTITIONS=8 bash e2e/run.sh --bench $(ASSEMBLY) --history $(BENCH_HISTORY) --batch $(BENCH_BATCH)
+	E2E_DRIVER_MEMORY=6g E2E_SHUFFLE_PARTITIONS=8 bash e2e/run.sh --bench $(ASSEMBLY) --history $(BENCH_HISTORY) --batch $(BENCH_BATCH) $(if $(BENCH_DATASET),--dataset $(BENCH_DATASET))
 
 ## schema: regenerate cdk.schema.json (the JSON Schema editors use for cdk.json) from the Go config types
 schema:

@@ -129,6 +129,21 @@ type Environment struct {
 	// TargetFileMB is the Parquet file size the raw->processed job aims at
 	// (the seed asks for 128 MB-1 GB files). Default: 256.
 	TargetFileMB int `json:"target_file_mb"`
+	// TableMaintenance declares the Glue Data Catalog table optimizers of
+	// every processed Iceberg table: compaction (which also folds the
+	// merge-on-read delete files back into data files), snapshot retention
+	// and orphan-file deletion. Default: true.
+	TableMaintenance *bool `json:"table_maintenance"`
+	// SnapshotRetentionDays: snapshots older than this expire (time travel
+	// reaches this far back), keeping at least SnapshotsToRetain. Defaults:
+	// 5 days, 1 snapshot (the optimizer's own defaults).
+	SnapshotRetentionDays int `json:"snapshot_retention_days"`
+	SnapshotsToRetain     int `json:"snapshots_to_retain"`
+	// OrphanFileRetentionDays: files under a table's location that no
+	// snapshot references (a failed run's uncommitted files) are deleted
+	// once older than this. Default: 3 (the optimizer's default; it must
+	// outlast the longest job run, or it could delete a running job's files).
+	OrphanFileRetentionDays int `json:"orphan_file_retention_days"`
 	// QualityLookbackDays and CuratedLookbackDays: the partitions the
 	// quality check evaluates and the curated job recomputes. Default: 3.
 	QualityLookbackDays int `json:"quality_lookback_days"`

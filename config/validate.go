@@ -247,6 +247,16 @@ func (c *Config) validate(path string) []string {
 			add(kv.key, "%d is out of range: use 0..366", kv.v)
 		}
 	}
+	if e.SnapshotRetentionDays < 1 || e.SnapshotRetentionDays > 3650 {
+		add("snapshot_retention_days", "%d is out of range: use 1..3650", e.SnapshotRetentionDays)
+	}
+	if e.SnapshotsToRetain < 1 || e.SnapshotsToRetain > 1000 {
+		add("snapshots_to_retain", "%d is out of range: use 1..1000", e.SnapshotsToRetain)
+	}
+	if minDays := (e.JobTimeoutMinutes + 24*60 - 1) / (24 * 60); e.OrphanFileRetentionDays < max(1, minDays) || e.OrphanFileRetentionDays > 3650 {
+		add("orphan_file_retention_days", "%d is out of range: use %d..3650 (at least 1 day and longer than job_timeout_minutes %d, so a running job's files are never orphans)",
+			e.OrphanFileRetentionDays, max(1, minDays), e.JobTimeoutMinutes)
+	}
 	if e.ApiLatencyP99Ms < 50 || e.ApiLatencyP99Ms > 29000 {
 		add("api_latency_p99_ms", "%d is out of range: use 50..29000 (API Gateway times out at 29 s)", e.ApiLatencyP99Ms)
 	}

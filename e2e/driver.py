@@ -534,9 +534,11 @@ class Glue:
         """The Spark settings of the jobs' --conf (one value each across jobs), local catalog swapped in.
 
         Glue takes one --conf argument whose value holds further " --conf k=v"
-        settings. The Glue Data Catalog becomes Iceberg's in-memory catalog
-        and S3FileIO Hadoop's FileIO (over the s3 -> local FileSystem): the
-        only two settings replaced (e2e/README.md).
+        settings. The Iceberg's JDBC catalog on a SQLite file of
+        the run (every table at the location its create call names), and
+        S3FileIO Hadoop's FileIO over the s3 -> local FileSystem, so the
+        tables' files are where the jobs' grants and the optimizers point
+        (e2e/README.md).
         """
         conf = {}
         for j in self.jobs.values():
@@ -557,7 +559,9 @@ class Glue:
             base = f"spark.sql.catalog.{name}"
             if conf.get(f"{base}.catalog-impl") != "org.apache.iceberg.aws.glue.GlueCatalog":
                 raise services.EmulationError(f"{base}.catalog-impl is {conf.get(base + '.catalog-impl')}: only the Glue catalog is emulated")
-            conf[f"{base}.catalog-impl"] = "org.apache.iceberg.inmemory.InMemoryCatalog"
+            conf[f"{base}.catalog-impl"] = "org.apache.iceberg.jdbc.JdbcCatalog"
+            conf[f"{base}.uri"] = "jdbc:sqlite:" + os.path.join(self.run_dir, f"iceberg-{name}.db")
+            conf[f"{base}.jdbc.schema-version"] = "V1"
             conf[f"{base}.io-impl"] = "org.apache.iceberg.hadoop.HadoopFileIO"
         return conf
 
@@ -565,6 +569,7 @@ class Glue:
         from pyspark.sql import SparkSession
         builder = (SparkSession.builder.master("local[2]").appName("e2e-local-lake")
                    .config("spark.jars", os.environ["E2E_SPARK_JARS"])
+                   .config("spark.driver.extraClassPath", os.environ["E2E_SPARK_DRIVER_CP"])
                    .config("spark.hadoop.fs.s3.impl", "e2e.LocalS3FileSystem")
                    .config("spark.hadoop.fs.s3a.impl", "e2e.LocalS3FileSystem")
                    .config("spark.hadoop.fs.s3.local.root", self.s3_root)
@@ -576,7 +581,12 @@ class Glue:
                    .config("spark.sql.session.timeZone", "UTC")
                    .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC -XX:+UseSerialGC")
                    .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
-                   .config("spark.python.worker.reuse", "true"))
+                   .config("spark.python.worker.reuse", "true")
+                   # Iceberg's vectorized Parquet reads allocate through its
+                   # shaded Arrow/netty, which crashed this machine's JVM
+                   # (SIGSEGV in netty's PoolArena) on 10-million-row scans;
+                   # row-based reads give the same rows.
+                   .config("spark.sql.iceberg.vectorization.enabled", "false"))
         for k, v in self.catalog_conf().items():
             builder = builder.config(k, v)
         self.spark = builder.getOrCreate()
@@ -1034,6 +1044,9 @@ def main():
 
         # --- 6. a batch against stored rows: newer wins, older is superseded, one commit
         merge_against_history(glue, specs, jobs_by_dataset, s3_root, log)
+
+        # --- 7. a failed commit, then the table optimizers of the template
+        failed_commit_and_maintenance(asm, glue, specs, jobs_by_dataset, s3_root)
     finally:
         for rt in runtimes:
             rt.close()
@@ -1143,7 +1156,11 @@ def verify_lake(asm, glue, specs, jobs_by_dataset, model, s3_root, runs, raw_cou
     lb = int(cur_job["args"].get("--lookback_days", "3"))
     start = (TODAY - dtm.timedelta(days=lb)).isoformat()
     joins = json.loads(cur_job["args"].get("--joins", "[]"))
-    want_tables = curated_model(specs, model, joins, start)
+    # The raw jobs' change records name every day they wrote (all of them:
+    # the tables were empty), which curated recomputes besides its window.
+    changed = ({r["dt"] for ds in specs for r in model.processed_rows(ds)}
+               if cur_job["args"].get("--changes_root") else set())
+    want_tables = curated_model(specs, model, joins, start, changed)
     members = {f"{ds}_daily": [ds] for ds in specs}
     members.update({j["name"]: list(j["datasets"]) for j in joins})
     gated = "--quality_root" in cur_job["args"]
@@ -1164,7 +1181,7 @@ def verify_lake(asm, glue, specs, jobs_by_dataset, model, s3_root, runs, raw_cou
             got = [dict(zip(rel.columns, r)) for r in rel.fetchall()]
         g = sorted((tuple(norm_cell(r.get(c)) for c in cols) for r in got), key=repr)
         w = sorted((tuple(norm_cell(r.get(c)) for c in cols) for r in rows), key=repr)
-        check(f"curated: {table} equals the recomputation from the inputs (dt >= {start})", g == w,
+        check(f"curated: {table} equals the recomputation from the inputs (dt >= {start} and the changed days)", g == w,
               f"{len(g)} rows vs {len(w)} expected; first difference: "
               f"{next(((a, b) for a, b in zip(g, w) if a != b), (g[len(w):len(w)+1], w[len(g):len(g)+1]))}")
         say(f"curated {table}: {len(got)} rows")
@@ -1271,10 +1288,11 @@ def model_dq_failures(model, ds, args, extra_rows):
     return [t for t, ok in evaluate_rows(args["--ruleset"], rows, row_mode=(dq_method(ds) == "ROW")) if not ok]
 
 
-def curated_model(specs, model, joins, start):
-    """{table: (columns, rows)} recomputed from the model's processed rows."""
+def curated_model(specs, model, joins, start, changed=()):
+    """{table: (columns, rows)} recomputed from the model's processed rows (window and changed days)."""
     out = {}
-    live = {ds: [r for r in model.processed_rows(ds) if not r["_is_deleted"] and r["dt"] >= start] for ds in specs}
+    live = {ds: [r for r in model.processed_rows(ds) if not r["_is_deleted"] and (r["dt"] >= start or r["dt"] in changed)]
+            for ds in specs}
     for ds, spec in specs.items():
         groups = {}
         for r in live[ds]:
@@ -1358,8 +1376,19 @@ def snapshot(asm, s3_root, glue):
             if k in j["args"]:
                 roots.add(s3_local(s3_root, j["args"][k]))
     snap = {}
+    # Iceberg tables: the current snapshot and its rows (their files are
+    # Iceberg's business: a commit adds files, maintenance rewrites them).
+    iceberg_dirs = []
+    for db, name, ti in catalog_tables(asm):
+        if ti.get("_iceberg"):
+            iceberg_dirs.append(s3_local(s3_root, ti["StorageDescriptor"]["Location"]).rstrip("/") + "/")
+            head = glue.spark.sql(f"SELECT snapshot_id FROM {glue.iceberg_table(db, name)}.refs WHERE name = 'main'").collect()
+            rows = sorted(map(repr, (tuple(sorted(r.items())) for r in glue.iceberg_rows(db, name))))
+            snap[f"iceberg:{db}.{name}"] = f"{head[0][0] if head else None}:" + hashlib.sha256("\n".join(rows).encode()).hexdigest()
     for root in sorted(roots):
         for f in walk_files(root):
+            if any(f.startswith(d) for d in iceberg_dirs):
+                continue
             rel = os.path.relpath(f, s3_root)
             if f.endswith(".parquet"):
                 rows = sorted(map(repr, duckdb.sql(f"SELECT * FROM read_parquet('{f}')").fetchall()))
@@ -1372,21 +1401,39 @@ def snapshot(asm, s3_root, glue):
 
 
 def merge_against_history(glue, specs, jobs_by_dataset, s3_root, log):
-    """Per dataset: a newer version of stored key A, an older version of stored key B, a new key C.
+    """A batch against stored rows, through the whole workflow.
 
-    Versions share the stored event time and differ by receive time, so the
-    same batch means the same thing for event_day and key_bucket tables.
+    First the bad batch of step 5 is rolled back (Iceberg's rollback_to_snapshot,
+    the documented way to undo a commit), which opens the quality gate again.
+    Then per dataset: a newer version of stored key A, an older version of
+    stored key B, a new key C (A and B share the stored event time and differ
+    by receive time, so they mean the same for event_day and key_bucket
+    tables) and, for a key_bucket dataset, a stored row M from before the
+    curated window moved to today: curated must count M on today only.
     """
-    stage("Glue: raw->processed against stored rows (MERGE newer wins)")
+    stage("Iceberg: roll back the bad batch (rollback_to_snapshot)")
+    spark = glue.spark
+    for ds in specs:
+        job = jobs_by_dataset[ds]
+        db, name = job["args"]["--database"], job["args"]["--table"]
+        table = glue.iceberg_table(db, name)
+        snaps = spark.sql(f"SELECT snapshot_id, parent_id FROM {table}.snapshots ORDER BY committed_at DESC LIMIT 1").collect()
+        spark.sql(f"CALL {glue.iceberg_catalogs[0]}.system.rollback_to_snapshot('{db}.{name}', {int(snaps[0][1])})")
+    stage("Glue: workflow run with a batch against stored rows (MERGE newer wins, a moved row)")
     now = dtm.datetime.now(dtm.timezone.utc).replace(microsecond=0)
+    now_ms = int(now.timestamp() * 1000)
     fmt = lambda v: v.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if isinstance(v, dtm.datetime) else (  # noqa: E731
         v.isoformat() if isinstance(v, dtm.date) else v)
+    ms = lambda t: int(t.replace(tzinfo=dtm.timezone.utc).timestamp() * 1000) if t.tzinfo is None else int(t.timestamp() * 1000)  # noqa: E731
+    cur_job = next((j for j in glue.jobs.values() if "--curated_root" in j["args"]), None)
+    start = (TODAY - dtm.timedelta(days=int(cur_job["args"].get("--lookback_days", "3")))).isoformat() if cur_job else ""
+    plans = {}
     for ds, spec in specs.items():
         job = jobs_by_dataset[ds]
         db, name = job["args"]["--database"], job["args"]["--table"]
         table = glue.iceberg_table(db, name)
         before = glue.iceberg_rows(db, name)
-        keyof = lambda r: tuple(r[k] for k in spec.key)  # noqa: E731
+        keyof = lambda r, spec=spec: tuple(r[k] for k in spec.key)  # noqa: E731
         counts = collections.Counter(keyof(r) for r in before)
         single = [r for r in before if counts[keyof(r)] == 1 and not r["_is_deleted"] and r["_received_at"]]
         if len(single) < 2:
@@ -1394,49 +1441,157 @@ def merge_against_history(glue, specs, jobs_by_dataset, s3_root, log):
             continue
         k0, k0type = spec.key[0], spec.col[spec.key[0]]["type"]
         present = [r[k0] for r in before if r[k0] is not None]
-        if k0type == "string":
-            new_key = "e2e-merge-new-key"
-        elif k0type in ("bigint", "double"):
-            new_key = max(present) + 1
-        elif k0type == "date":
-            new_key = max(present) + dtm.timedelta(days=1)
-        else:
-            new_key = None
-        if new_key is None or (k0type == "date" and new_key > TODAY):
+        new_key = {"string": lambda: "e2e-merge-new-key", "bigint": lambda: max(present) + 1,
+                   "double": lambda: max(present) + 1.0,
+                   "date": lambda: max(present) + dtm.timedelta(days=1)}.get(k0type, lambda: None)()
+        if k0type == "date" and new_key is not None and new_key > TODAY:
             new_key = None
         a, b = single[0], single[1]
-        snaps = glue.spark.sql(f"SELECT count(*) FROM {table}.snapshots").collect()[0][0]
-        data = lambda r: {c["name"]: fmt(r[c["name"]]) for c in spec.columns if r.get(c["name"]) is not None}  # noqa: E731
+        data = lambda r, spec=spec: {c["name"]: fmt(r[c["name"]]) for c in spec.columns if r.get(c["name"]) is not None}  # noqa: E731
+        lines = [{"dataset": ds, "received_at": now_ms, "data": data(a)},
+                 {"dataset": ds, "received_at": ms(b["_received_at"]) - 3_600_000, "data": data(b)}]
         c_row = dict(data(a), **{k0: fmt(new_key)}) if new_key is not None else None
-        ms = lambda t: int(t.replace(tzinfo=dtm.timezone.utc).timestamp() * 1000) if t.tzinfo is None else int(t.timestamp() * 1000)  # noqa: E731
-        lines = [{"dataset": ds, "received_at": int(now.timestamp() * 1000), "data": data(a)},
-                 {"dataset": ds, "received_at": ms(b["_received_at"]) - 3_600_000, "data": data(b)},
-                 ] + ([{"dataset": ds, "received_at": int(now.timestamp() * 1000), "data": c_row}] if c_row else [])
-        n_new = 1 if c_row else 0
+        if c_row:
+            lines.append({"dataset": ds, "received_at": now_ms, "data": c_row})
+        moved = None
+        movable = [r for r in single[2:] if r["dt"] < start and k0 != spec.event and spec.event not in spec.key]
+        if spec.d.get("partitioning") == "key_bucket" and movable and spec.col[spec.event]["type"] == "timestamp":
+            moved = movable[0]
+            lines.append({"dataset": ds, "received_at": now_ms,
+                          "data": dict(data(moved), **{spec.event: fmt(now - dtm.timedelta(minutes=1))})})
         path = os.path.join(s3_local(s3_root, job["args"]["--raw_path"]), f"dt={TODAY.isoformat()}", "e2e-merge-batch.gz")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(gzip.compress(("\n".join(json.dumps(x) for x in lines) + "\n").encode()))
-        run = glue.run_job(job["name"], log)
-        got = job_counts(run, ds) or {}
-        check(f"merge: {ds} counts a newer, an older and a new row (written = newer + new, superseded by stored 1)",
-              run["state"] == "SUCCEEDED" and (got.get("batch_rows"), got.get("written"), got.get("superseded_by_stored")) == (2 + n_new, 1 + n_new, 1),
-              f"{run['state']} {run['error'] or ''} counts {got}")
-        after = {keyof(r): r for r in glue.iceberg_rows(db, name)}
-        ka, kb = keyof(a), keyof(b)
-        check(f"merge: {ds} the newer version of a stored key replaced it",
-              ms(after[ka]["_received_at"]) == int(now.timestamp() * 1000), f"{after.get(ka)}")
-        check(f"merge: {ds} a late older version left the stored row as it was",
-              after[kb] == b, f"stored {b}, now {after.get(kb)}")
+        plans[ds] = dict(table=table, db=db, name=name, before=before, counts=counts, keyof=keyof, a=a, b=b,
+                         new_key=new_key, moved=moved, n_new=1 if c_row else 0, n_move=1 if moved else 0,
+                         main=spark.sql(f"SELECT snapshot_id FROM {table}.refs WHERE name = 'main'").collect()[0][0])
+    glue.runs = []
+    states, _ = glue.workflow(log)
+    check("merge: the workflow run with the batch SUCCEEDED (the rollback opened the quality gate)",
+          all(v == "SUCCEEDED" for v in states.values()), f"{states}")
+    runs = {r["job"]: r for r in glue.runs}
+    for ds, pl in plans.items():
+        job = jobs_by_dataset[ds]
+        got = job_counts(runs.get(job["name"], {"output": ""}), ds) or {}
+        n_new, n_move = pl["n_new"], pl["n_move"]
+        check(f"merge: {ds} counts a newer, an older, a new and a moved row (written = newer + new + moved, superseded by stored 1)",
+              (got.get("batch_rows"), got.get("written"), got.get("superseded_by_stored")) == (2 + n_new + n_move, 1 + n_new + n_move, 1),
+              f"counts {got}")
+        keyof = pl["keyof"]
+        after = {keyof(r): r for r in glue.iceberg_rows(pl["db"], pl["name"])}
+        ka, kb = keyof(pl["a"]), keyof(pl["b"])
+        check(f"merge: {ds} the newer version of a stored key replaced it", ms(after[ka]["_received_at"]) == now_ms, f"{after.get(ka)}")
+        check(f"merge: {ds} a late older version left the stored row as it was", after[kb] == pl["b"], f"stored {pl['b']}, now {after.get(kb)}")
         check(f"merge: {ds} the new key was added and no key doubled",
-              (not c_row or (new_key,) + ka[1:] in after) and len(after) == len(counts) + n_new,
-              f"{len(after)} keys after, {len(counts)} before")
-        snaps2 = glue.spark.sql(f"SELECT snapshot_id FROM {table}.snapshots ORDER BY committed_at").collect()
-        old_rows = glue.spark.sql(f"SELECT count(*) FROM {table} VERSION AS OF {snaps2[-2][0]}").collect()[0][0] if len(snaps2) > 1 else None
-        check(f"merge: {ds} the run is one commit; the snapshot before it still reads the old rows",
-              len(snaps2) == snaps + 1 and old_rows == len(before), f"snapshots {snaps} -> {len(snaps2)}, old snapshot rows {old_rows} vs {len(before)}")
+              (not n_new or (pl["new_key"],) + ka[1:] in after) and len(after) == len(pl["counts"]) + n_new,
+              f"{len(after)} keys after, {len(pl['counts'])} before")
+        if pl["moved"]:
+            km = keyof(pl["moved"])
+            check(f"merge: {ds} the moved row is on today only", after[km]["dt"] == TODAY.isoformat(), f"{after.get(km)}")
+        head = spark.sql(f"SELECT snapshot_id FROM {pl['table']}.refs WHERE name = 'main'").collect()[0][0]
+        parent = spark.sql(f"SELECT parent_id FROM {pl['table']}.snapshots WHERE snapshot_id = {head}").collect()[0][0]
+        old_rows = spark.sql(f"SELECT count(*) FROM {pl['table']} VERSION AS OF {pl['main']}").collect()[0][0]
+        check(f"merge: {ds} the run is one commit on the table it read; that snapshot still reads the old rows",
+              parent == pl["main"] and old_rows == len(pl["before"]),
+              f"new head {head} has parent {parent}, the run started at {pl['main']}; old snapshot rows {old_rows} vs {len(pl['before'])}")
         say(f"merge {ds}: batch {got.get('batch_rows')} rows -> written {got.get('written')}, superseded by stored "
-            f"{got.get('superseded_by_stored')}, replaced {got.get('replaced')}; snapshots {snaps} -> {len(snaps2)}")
+            f"{got.get('superseded_by_stored')}, replaced {got.get('replaced')}, days changed {got.get('days_changed')}"
+            + (f"; moved {pl['moved']['dt']} -> {TODAY.isoformat()}" if pl["moved"] else ""))
+        if cur_job is None:
+            continue
+        # Curated counts every live row once, on its day, for every day it holds.
+        daily = cur_job["args"]["--curated_root"] + f"{ds}_daily/"
+        cur = {}
+        for r in spark.read.parquet(daily).collect():
+            cur[r["dt"]] = cur.get(r["dt"], 0) + r["record_count"]
+        live = collections.Counter(r["dt"] for r in after.values() if not r["_is_deleted"] and r["dt"] in cur)
+        wrong = {d: (cur[d], live.get(d, 0)) for d in cur if cur[d] != live.get(d, 0)}
+        check(f"curated: {ds}_daily counts every live row once, on its current day (record_count per day = processed rows)",
+              not wrong, f"day: (curated, processed) {wrong}")
+        if pl["moved"]:
+            check(f"curated: {ds}_daily no longer counts the moved row on the day it left",
+                  cur.get(pl["moved"]["dt"], 0) == live.get(pl["moved"]["dt"], 0),
+                  f"{pl['moved']['dt']}: curated {cur.get(pl['moved']['dt'])}, processed {live.get(pl['moved']['dt'], 0)}")
+
+
+def failed_commit_and_maintenance(asm, glue, specs, jobs_by_dataset, s3_root):
+    """A MERGE that fails mid-write leaves the table as it was; then each
+    AWS::Glue::TableOptimizer of the template runs as the Iceberg procedure
+    it is (compaction: rewrite_data_files binpack, retention:
+    expire_snapshots, orphan_file_deletion: remove_orphan_files) with the
+    template's settings, "later": as if their periods had passed. Rows never
+    change; delete files, old snapshots and stray files go.
+    """
+    stage("Iceberg: a MERGE that fails mid-write, then the template's table optimizers")
+    spark = glue.spark
+    cat = glue.iceberg_catalogs[0]
+    lakelib_iceberg = importlib.import_module("lakelib.iceberg")
+    optimizers = {}
+    for stack, lid, r in asm.resources("AWS::Glue::TableOptimizer"):
+        p = asm.props(stack, lid)
+        optimizers.setdefault((p["DatabaseName"], p["TableName"]), {})[p["Type"]] = p["TableOptimizerConfiguration"]
+    for ds, spec in specs.items():
+        job = jobs_by_dataset[ds]
+        db, name = job["args"]["--database"], job["args"]["--table"]
+        table = glue.iceberg_table(db, name)
+        rows = lambda: sorted(map(repr, (tuple(sorted(r.items())) for r in glue.iceberg_rows(db, name))))  # noqa: E731
+        head = lambda: spark.sql(f"SELECT snapshot_id FROM {table}.refs WHERE name = 'main'").collect()[0][0]  # noqa: E731
+        before, head0 = rows(), head()
+        # Every row again, newer, but one task fails while the others write their files.
+        from pyspark.sql import functions as F
+        src = (spark.table(table).withColumn("_received_at", F.current_timestamp()).repartition(4)
+               .withColumn("dt", F.expr("CASE WHEN spark_partition_id() = 3 THEN "
+                                        "CAST(raise_error('e2e: a task dies mid-write') AS STRING) ELSE dt END")))
+        src.createOrReplaceTempView("e2e_fail_src")
+        dts = [r[0] for r in spark.sql(f"SELECT DISTINCT dt FROM {table}").collect()]
+        err = None
+        try:
+            spark.sql(lakelib_iceberg.merge_sql(table, "e2e_fail_src", spec.d, dts))
+        except Exception as exc:  # the MERGE must fail
+            err = f"{type(exc).__name__}"
+        check(f"atomic: {ds} a MERGE that fails mid-write leaves the table as it was (same snapshot, same rows)",
+              err is not None and head() == head0 and rows() == before, f"error {err}, head {head0} -> {head()}")
+        opts = optimizers.get((db, name))
+        if not opts:
+            check(f"maintenance: {ds} has table optimizers in the template", False, "none")
+            continue
+        deletes = spark.sql(f"SELECT count(*) FROM {table}.delete_files").collect()[0][0]
+        if "compaction" in opts:
+            strategy = ((opts["compaction"].get("CompactionConfiguration") or {}).get("IcebergConfiguration") or {}).get("Strategy", "binpack")
+            spark.sql(f"CALL {cat}.system.rewrite_data_files(table => '{db}.{name}', strategy => '{strategy}', "
+                      "options => map('delete-file-threshold', '1', 'min-input-files', '1'))")
+            spark.sql(f"CALL {cat}.system.rewrite_position_delete_files(table => '{db}.{name}', "
+                      "options => map('rewrite-all', 'true'))")
+            live_deletes = spark.sql(f"SELECT count(*) FROM {table}.delete_files").collect()[0][0]
+            check(f"maintenance: {ds} compaction folds the {deletes} merge-on-read delete files into data files, rows unchanged",
+                  rows() == before and live_deletes == 0, f"delete files {deletes} -> {live_deletes}")
+        if "retention" in opts:
+            ret = opts["retention"]["RetentionConfiguration"]["IcebergConfiguration"]
+            keep = int(ret.get("NumberOfSnapshotsToRetain", 1))
+            later = (dtm.datetime.now(dtm.timezone.utc) + dtm.timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S")
+            spark.sql(f"CALL {cat}.system.expire_snapshots(table => '{db}.{name}', older_than => TIMESTAMP '{later}', "
+                      f"retain_last => {keep})")
+            n = spark.sql(f"SELECT count(*) FROM {table}.snapshots").collect()[0][0]
+            check(f"maintenance: {ds} retention keeps {keep} snapshot(s) once {ret.get('SnapshotRetentionPeriodInDays')} days passed, rows unchanged",
+                  rows() == before and n == keep, f"{n} snapshots left")
+        if "orphan_file_deletion" in opts:
+            orph = opts["orphan_file_deletion"]["OrphanFileDeletionConfiguration"]["IcebergConfiguration"]
+            days = int(orph.get("OrphanFileRetentionPeriodInDays", 3))
+            data_dir = os.path.join(s3_local(s3_root, orph["Location"]), "data")
+            old_stray, new_stray = os.path.join(data_dir, "e2e-stray-old.parquet"), os.path.join(data_dir, "e2e-stray-new.parquet")
+            for f in (old_stray, new_stray):
+                with open(f, "wb") as fh:
+                    fh.write(b"not referenced by any snapshot")
+            past = time.time() - (days + 1) * 86400
+            os.utime(old_stray, (past, past))
+            cutoff = (dtm.datetime.now(dtm.timezone.utc) - dtm.timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
+            spark.sql(f"CALL {cat}.system.remove_orphan_files(table => '{db}.{name}', older_than => TIMESTAMP '{cutoff}')")
+            check(f"maintenance: {ds} orphan-file deletion removes unreferenced files older than {days} days, keeps newer ones and the rows",
+                  not os.path.exists(old_stray) and os.path.exists(new_stray) and rows() == before,
+                  f"old stray there: {os.path.exists(old_stray)}, new stray there: {os.path.exists(new_stray)}")
+            os.remove(new_stray)
+        say(f"maintenance {ds}: {', '.join(sorted(opts))} ran; {deletes} delete files folded, rows unchanged")
 
 
 def quality_bad_batch(asm, glue, specs, jobs_by_dataset, model, s3_root, log, before):

@@ -30,7 +30,7 @@ if [[ ! -x "$VENV/bin/python" || "$(cat "$VENV/.e2e-requirements" 2>/dev/null)" 
 fi
 PYSPARK_JARS="$("$VENV/bin/python" -c 'import os,pyspark;print(os.path.join(os.path.dirname(pyspark.__file__),"jars"))')"
 
-# 2. Velocity, Jackson and the Iceberg Spark runtime from Maven Central, checked against e2e/jars.txt
+# 2. Velocity, Jackson, the Iceberg Spark runtime and SQLite JDBC from Maven Central, checked against e2e/jars.txt
 mkdir -p "$CACHE/jars"
 CP=""
 while read -r path sum; do
@@ -74,5 +74,7 @@ CGO_ENABLED=0 go build -o "$CACHE/validator/bootstrap" ./functions/validator
 # Spark gets the s3 -> local FileSystem and the Iceberg runtime of Glue 5.0 (1.7.1)
 export E2E_CACHE="$CACHE" E2E_VTL_CP="$CACHE/classes:$CP"
 export E2E_SPARK_JARS="$CACHE/e2e-localfs.jar,$CACHE/jars/iceberg-spark-runtime-3.5_2.12-1.7.1.jar"
+# the local Iceberg catalog's database (JDBC drivers must be on the driver's own class path)
+export E2E_SPARK_DRIVER_CP="$CACHE/jars/sqlite-jdbc-3.46.1.3.jar"
 export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}" PYSPARK_PYTHON="$VENV/bin/python" PYSPARK_DRIVER_PYTHON="$VENV/bin/python"
 exec "$VENV/bin/python" "$ROOT/e2e/$MAIN" "$ASSEMBLY" "$@"

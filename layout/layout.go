@@ -14,9 +14,10 @@
 //
 // Processed bucket:
 //
-//	<dataset>/dt=<day>/                     the processed table
+//	<dataset>/{data,metadata}/              the processed Apache Iceberg table
 //	_quarantine/<dataset>/dt=<run day>/     rows the raw->processed job refused, with the reason
 //	_quality/<dataset>/verdict.json         the dataset's latest quality verdict
+//	_changes/<dataset>/<run>.json           days a raw->processed run changed, until curated consumed them
 //
 // Curated bucket:
 //
@@ -46,6 +47,7 @@ const (
 	// Spark and Athena skip them when they list a table's location).
 	Quarantine = "_quarantine/"
 	Quality    = "_quality/"
+	Changes    = "_changes/"
 	// DailySuffix names a dataset's curated daily table.
 	DailySuffix = "_daily"
 )
@@ -64,6 +66,11 @@ func Processed(dataset string) string { return dataset + "/" }
 
 // QuarantineOf is a dataset's quarantine folder in the processed bucket.
 func QuarantineOf(dataset string) string { return Quarantine + dataset + "/" }
+
+// ChangesOf is the folder of a dataset's change records: the event days each
+// raw->processed run changed (written before its commit), which the curated
+// job recomputes and then deletes.
+func ChangesOf(dataset string) string { return Changes + dataset + "/" }
 
 // QualityOf is a dataset's verdict folder; Verdict the file in it.
 func QualityOf(dataset string) string { return Quality + dataset + "/" }

@@ -65,11 +65,6 @@ func (p *Processing) newJob(cfg *config.Config, j jobSpec, lib awsglue.Code, fil
 	if p.Connection != nil {
 		connections = &[]awsglue.IConnection{p.Connection}
 		allowJobNetwork(j.role)
-		compliance.Suppress(j.role, compliance.Suppression{
-			ID:             "AwsSolutions-IAM5",
-			Reason:         "Glue creates, describes and deletes the job's network interfaces in the connection's subnet with the job role; EC2 offers no narrower resource for these actions, and tags are limited to aws-glue-service-resource.",
-			AppliesToRegex: []string{`/^Resource::\*$/g`, `/^Resource::arn:<AWS::Partition>:ec2:\*:\*:network-interface\/\*$/g`},
-		})
 	}
 	var job awsglue.IJob
 	if config.Bool(cfg.UseFlex) {
@@ -151,6 +146,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 		}
 		st.Processed.GrantReadWrite(role, jsii.String(layout.Processed(d.Name)+"*"))
 		st.Processed.GrantReadWrite(role, jsii.String(layout.QuarantineOf(d.Name)+"*"))
+		st.Processed.GrantReadWrite(role, jsii.String(layout.ChangesOf(d.Name)+"*"))
 		st.Key.GrantEncryptDecrypt(role) // job bookmarks are client-side encrypted
 		// Iceberg's GlueCatalog loads the table and commits a snapshot by
 		// updating its metadata_location.
@@ -171,6 +167,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 				"database":        cfg.DataCatalogDatabaseName,
 				"table":           d.Name,
 				"quarantine_path": bucketURL(st.Processed, layout.QuarantineOf(d.Name)),
+				"changes_path":    bucketURL(st.Processed, layout.ChangesOf(d.Name)),
 				"target_file_mb":  fmt.Sprint(cfg.TargetFileMB),
 			},
 		}, lib, files))
@@ -227,6 +224,8 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 		st.Processed.GrantRead(crole, jsii.String(layout.Processed(d.Name)+"*"))
 	}
 	st.Processed.GrantRead(crole, jsii.String(layout.Quality+"*"))
+	// The change records it consumes (read, then deleted).
+	st.Processed.GrantReadWrite(crole, jsii.String(layout.Changes+"*"))
 	grantCatalogRead(crole, stack, cfg.DataCatalogDatabaseName, datasetNames(cfg)...)
 	st.Curated.GrantReadWrite(crole, nil)
 	st.Key.GrantEncryptDecrypt(crole)
@@ -243,6 +242,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 			"curated_root":   bucketURL(st.Curated, ""),
 			"lookback_days":  fmt.Sprint(cfg.CuratedLookbackDays),
 			"quality_root":   bucketURL(st.Processed, layout.Quality),
+			"changes_root":   bucketURL(st.Processed, layout.Changes),
 		},
 	}, lib, files)
 

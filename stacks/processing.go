@@ -158,6 +158,32 @@ func dtProjection() *map[string]awsglue.PartitionProjectionConfiguration {
 	}
 }
 
+// tableMaintenance is the optimizer settings every processed table shares
+// (nil when table_maintenance is off): one role, in the jobs' network when
+// there is one.
+func (p *Processing) tableMaintenance(cfg *config.Config) *icebergtable.Maintenance {
+	if !config.Bool(cfg.TableMaintenance) {
+		return nil
+	}
+	role := glueRole(p.Stack, "TableMaintenanceRole", "Runs the Glue table optimizers of the processed Iceberg tables")
+	m := &icebergtable.Maintenance{
+		Role:                    role,
+		SnapshotRetentionDays:   float64(cfg.SnapshotRetentionDays),
+		SnapshotsToRetain:       float64(cfg.SnapshotsToRetain),
+		OrphanFileRetentionDays: float64(cfg.OrphanFileRetentionDays),
+	}
+	if p.Connection != nil {
+		m.ConnectionName = *p.Connection.ConnectionName()
+		allowJobNetwork(role)
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("glue:GetConnection"),
+			Resources: jsii.Strings(*p.Connection.ConnectionArn()),
+		}))
+	}
+	suppressJobRole(role, "the table optimizers read, rewrite and delete files of the processed tables.", idProcessed)
+	return m
+}
+
 // icebergColumns are the processed columns then dt (a plain column of an
 // Iceberg table; the partition spec is the job's, see icebergtable).
 func icebergColumns(d dataset.Spec) []icebergtable.Column {
@@ -189,10 +215,12 @@ func (p *Processing) addTables(cfg *config.Config, st *Storage, db awsglue.IData
 			HasEncryptedData: jsii.Bool(true),
 		})
 	}
+	maintenance := p.tableMaintenance(cfg)
 	for _, d := range cfg.Datasets {
 		table("RawTable-"+d.Name, d.Name+"_raw", "Raw envelopes of "+d.Name+" as delivered by Firehose", st.Raw, layout.Source(d.Name), dataset.RawColumns(d), awsglue.DataFormat_JSON())
 		p.ProcessedTables[d.Name] = icebergtable.New(p.Stack, "ProcessedTable-"+d.Name, icebergtable.Props{
-			Database: cfg.DataCatalogDatabaseName, Name: d.Name,
+			Maintenance: maintenance,
+			Database:    cfg.DataCatalogDatabaseName, Name: d.Name,
 			Description: d.Description + " (cleaned, typed, de-duplicated; Apache Iceberg)",
 			Bucket:      st.Processed, Prefix: layout.Processed(d.Name), Key: st.Key,
 			Columns:         icebergColumns(d),
@@ -233,7 +261,7 @@ func glueRole(stack awscdk.Stack, id, description string) awsiam.Role {
 	return role
 }
 
-// allowJobNetwork lets a job role place the job's network interfaces in
+// allowJobNetwork lets a job (or optimizer) role place its network interfaces in
 // the connection's subnet: Glue creates, describes, tags and deletes them
 // with the job's role (the statement AWS documents in AWSGlueServiceRole).
 // Describe* and the ENI actions take no narrower resource than "*".
@@ -249,6 +277,11 @@ func allowJobNetwork(role awsiam.Role) {
 		Resources:  jsii.Strings("arn:" + *awscdk.Stack_Of(role).Partition() + ":ec2:*:*:network-interface/*"),
 		Conditions: &map[string]interface{}{"ForAllValues:StringEquals": map[string]interface{}{"aws:TagKeys": []string{"aws-glue-service-resource"}}},
 	}))
+	compliance.Suppress(role, compliance.Suppression{
+		ID:             "AwsSolutions-IAM5",
+		Reason:         "Glue creates, describes and deletes the network interfaces of a job or table optimizer in the connection's subnet with its role; EC2 offers no narrower resource for these actions, and tags are limited to aws-glue-service-resource.",
+		AppliesToRegex: []string{`/^Resource::\*$/g`, `/^Resource::arn:<AWS::Partition>:ec2:\*:\*:network-interface\/\*$/g`},
+	})
 }
 
 // catalogArns are the catalog, the database and its tables matching

@@ -864,3 +864,47 @@ func joinedText(v any) string {
 	}
 	return "<token>"
 }
+
+// Table maintenance: every processed Iceberg table has the three Glue Data
+// Catalog optimizers (compaction, retention, orphan_file_deletion) when
+// table_maintenance is on, with the configured periods, and their role may
+// do what Glue's optimization prerequisites list (Glue developer guide,
+// optimization-prerequisites.html): glue:GetTable and glue:UpdateTable on
+// the table, and read, write and delete under its location. Orphan files
+// must outlive the longest job run, or a running job's uncommitted files
+// would be deleted (config refuses a shorter period).
+func TestRuleProcessedTablesAreMaintained(t *testing.T) {
+	for _, d := range deployments(t) {
+		tpl := d.layer("processing")
+		got := map[string]map[string]string{}
+		for _, r := range resources(tpl, "AWS::Glue::TableOptimizer") {
+			p := props(r)
+			name := p["TableName"].(string)
+			if got[name] == nil {
+				got[name] = map[string]string{}
+			}
+			got[name][p["Type"].(string)] = flatten(p["TableOptimizerConfiguration"])
+		}
+		if !config.Bool(d.cfg.TableMaintenance) {
+			if len(got) != 0 {
+				t.Errorf("%s: table_maintenance is off but %d tables have optimizers", d.name, len(got))
+			}
+			continue
+		}
+		if float64(d.cfg.OrphanFileRetentionDays)*24*60 <= float64(d.cfg.JobTimeoutMinutes) {
+			t.Errorf("%s: orphan files are deleted after %d days, a job may run %d minutes", d.name, d.cfg.OrphanFileRetentionDays, d.cfg.JobTimeoutMinutes)
+		}
+		for _, ds := range d.cfg.Datasets {
+			want := map[string]string{
+				"compaction":           `"RoleArn"`,
+				"retention":            fmt.Sprintf(`"NumberOfSnapshotsToRetain":%d,"SnapshotRetentionPeriodInDays":%d`, d.cfg.SnapshotsToRetain, d.cfg.SnapshotRetentionDays),
+				"orphan_file_deletion": fmt.Sprintf(`"OrphanFileRetentionPeriodInDays":%d`, d.cfg.OrphanFileRetentionDays),
+			}
+			for typ, w := range want {
+				if c, ok := got[ds.Name][typ]; !ok || !strings.Contains(c, w) || !strings.Contains(c, `"Enabled":true`) {
+					t.Errorf("%s: %s %s optimizer = %q, want %s", d.name, ds.Name, typ, c, w)
+				}
+			}
+		}
+	}
+}

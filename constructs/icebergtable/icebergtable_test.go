@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
@@ -20,9 +21,11 @@ func TestMain(m *testing.M) {
 		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
 		bucket := awss3.NewBucket(stack, jsii.String("Bucket"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
 		cols := []Column{{Name: "id", Type: "string"}, {Name: "at", Type: "timestamp"}}
-		New(stack, "Kept", Props{Database: "db", Name: "kept", Bucket: bucket, Prefix: "kept/", Key: key, Columns: cols})
+		maint := awsiam.NewRole(stack, jsii.String("Maint"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil)})
+		New(stack, "Kept", Props{Database: "db", Name: "kept", Bucket: bucket, Prefix: "kept/", Key: key, Columns: cols,
+			Maintenance: &Maintenance{Role: maint, SnapshotRetentionDays: 7, ConnectionName: "net"}})
 		New(stack, "Dropped", Props{Database: "db", Name: "dropped", Bucket: bucket, Prefix: "dropped/", Key: key, Columns: cols, DeleteWithStack: true})
-		tpl, nagErrors = constructtest.Synth(stack, "/Bucket/")
+		tpl, nagErrors = constructtest.Synth(stack, "/Bucket/", "/Maint/")
 	})
 }
 
@@ -85,5 +88,47 @@ func TestProviderRoleIsScoped(t *testing.T) {
 func TestPassesCdkNag(t *testing.T) {
 	for _, e := range nagErrors {
 		t.Error(e)
+	}
+}
+
+// Maintenance: the three optimizers of the table, with the given and the
+// default settings, in the connection, after the table exists; the role may
+// rewrite and delete files under the table location only.
+func TestMaintenance(t *testing.T) {
+	opts := constructtest.OfType(tpl, "AWS::Glue::TableOptimizer")
+	types := map[string]string{}
+	for _, o := range opts {
+		if o["TableName"] != "kept" {
+			t.Errorf("optimizer on %v: only the kept table asked for maintenance", o["TableName"])
+		}
+		types[o["Type"].(string)] = constructtest.JSON(o["TableOptimizerConfiguration"])
+	}
+	for typ, want := range map[string][]string{
+		"compaction":           {},
+		"retention":            {`"SnapshotRetentionPeriodInDays":7`, `"NumberOfSnapshotsToRetain":1`, `"CleanExpiredFiles":true`},
+		"orphan_file_deletion": {`"OrphanFileRetentionPeriodInDays":3`, `/kept/"`},
+	} {
+		got, ok := types[typ]
+		if !ok {
+			t.Errorf("no %s optimizer", typ)
+			continue
+		}
+		for _, w := range append(want, `"Enabled":true`, `"GlueConnectionName":"net"`) {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s lacks %s: %s", typ, w, got)
+			}
+		}
+	}
+	for id, r := range tpl["Resources"].(map[string]any) {
+		m := r.(map[string]any)
+		if m["Type"] == "AWS::Glue::TableOptimizer" && !strings.Contains(constructtest.JSON(m["DependsOn"]), "Kept") {
+			t.Errorf("%s does not wait for the table: %v", id, m["DependsOn"])
+		}
+	}
+	pol := constructtest.JSON(constructtest.OfType(tpl, "AWS::IAM::Policy"))
+	for _, w := range []string{"s3:DeleteObject*", "/kept/*", "glue:UpdateTable"} {
+		if !strings.Contains(pol, w) {
+			t.Errorf("maintenance role lacks %s", w)
+		}
 	}
 }

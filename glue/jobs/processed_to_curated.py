@@ -21,7 +21,7 @@ import operator
 import sys
 
 from lakelib import args as jobargs
-from lakelib import curated, hadoopfs, iceberg, partitions, pipeline, quality, schema
+from lakelib import changes, curated, hadoopfs, iceberg, partitions, pipeline, quality, schema
 
 REQUIRED_ARGS = jobargs.PROCESSED_TO_CURATED_REQUIRED
 OPTIONAL_ARGS = jobargs.PROCESSED_TO_CURATED_OPTIONAL
@@ -44,6 +44,12 @@ def agg_expr(agg):
         expr = F.count(F.lit(1))
     elif func == curated.COUNT_DISTINCT:
         expr = F.countDistinct(*cols)
+    elif func == curated.SUM and agg["type"] == "double":
+        # Summed as decimals: a double sum depends on the order Spark adds
+        # the rows in, which follows the file layout, so a recompute of an
+        # unchanged day could differ in the last digits. Decimal addition is
+        # exact (values are rounded to 1e-10 first).
+        expr = F.sum(cols[0].cast("decimal(38,10)"))
     elif func == curated.SUM:
         expr = F.sum(cols[0])
     elif func == curated.MIN:
@@ -55,14 +61,24 @@ def agg_expr(agg):
     return expr.cast(agg["type"]).alias(agg["name"])
 
 
-def load_active(spark, cfg, spec, start):
-    """Non-deleted rows of dt >= start of the dataset's Iceberg table, and their days."""
+def recomputed(column, start, changed):
+    """Spark condition: a day of the lookback window (>= start) or a changed day."""
+    from pyspark.sql import functions as F
+
+    cond = column >= F.lit(start)
+    if changed:
+        cond = cond | column.isin(sorted(changed))
+    return cond
+
+
+def load_active(spark, cfg, spec, start, changed=()):
+    """Non-deleted rows of the recomputed days of the dataset's Iceberg table, and their days."""
     from pyspark.sql import functions as F
 
     table = iceberg.table_name(cfg.database, spec["name"])
     columns = pipeline.row_columns(spec)
     df = (spark.table(table)
-          .where(F.col(DT) >= F.lit(start))
+          .where(recomputed(F.col(DT), start, changed))
           .select(*[F.col(f"`{c}`") for c in columns]))
     df = df.where(~F.coalesce(F.col(schema.DELETED_COLUMN), F.lit(False)))
     dts = sorted(r[0] for r in df.select(DT).distinct().collect())
@@ -105,8 +121,8 @@ def join_frame(frames, join, datasets):
     return select_output(out, columns)
 
 
-def write_table(spark, out, table_root, start, logger, label):
-    """Dynamic-overwrite the window's partitions of one curated table."""
+def write_table(spark, out, table_root, start, logger, label, changed=()):
+    """Dynamic-overwrite the recomputed partitions of one curated table (window and changed days)."""
     out = out.cache()
     written = sorted(row[0] for row in out.select(DT).distinct().collect())
     if written:
@@ -118,12 +134,33 @@ def write_table(spark, out, table_root, start, logger, label):
             .parquet(table_root))
     existing = hadoopfs.list_partition_dts(spark, table_root)
     stale = partitions.stale_partitions(existing, written, start)
+    # A changed day before the window that now aggregates to nothing (its
+    # only rows moved to another day) is stale too.
+    stale = sorted(set(stale) | (set(changed) & set(existing)) - set(written))
     for dt in stale:
         hadoopfs.delete_recursive(spark, partitions.partition_path(table_root, dt))
     out.unpersist()
     _log(logger, f"processed_to_curated {label}: wrote partitions [{', '.join(written)}]"
                  + (f", deleted emptied partitions [{', '.join(stale)}]" if stale else ""))
     return written, stale
+
+
+def read_changes(spark, cfg, datasets, logger):
+    """(changed days of the gated datasets, the record paths read); a skipped dataset's records stay."""
+    days, paths = set(), []
+    if not cfg.changes_root:
+        return days, paths
+    for spec in datasets:
+        folder = partitions.dataset_path(cfg.changes_root, spec["name"])
+        for name in sorted(hadoopfs.list_child_names(spark, folder)):
+            if not name.endswith(changes.RECORD_SUFFIX):
+                continue
+            path = folder + name
+            days |= set(changes.parse_change_record(hadoopfs.read_text(spark, path), spec["name"]))
+            paths.append(path)
+    if paths:
+        _log(logger, f"processed_to_curated: {len(paths)} change records: recomputing also {', '.join(sorted(days))}")
+    return days, paths
 
 
 def run(spark, cfg, logger=None, today=None):
@@ -143,16 +180,22 @@ def run(spark, cfg, logger=None, today=None):
     for name, why in sorted(skipped.items()):
         _log(logger, f"processed_to_curated: skipping {name}: {why}")
     summary["_skipped"] = skipped
+    changed, consumed = read_changes(spark, cfg, datasets, logger)
+    summary["_changed_days"] = sorted(changed)
     for spec in datasets:
-        df, dts = load_active(spark, cfg, spec, start)
+        df, dts = load_active(spark, cfg, spec, start, changed)
         frames[spec["name"]] = df
         table = curated.table_name(spec)
         root = partitions.dataset_path(cfg.curated_root, table)
-        summary[table] = write_table(spark, daily_frame(df, spec, cfg.datasets), root, start, logger, table)
+        summary[table] = write_table(spark, daily_frame(df, spec, cfg.datasets), root, start, logger, table, changed)
     for join in joins:
         root = partitions.dataset_path(cfg.curated_root, curated.table_name(join))
         summary[join["name"]] = write_table(
-            spark, join_frame(frames, join, cfg.datasets), root, start, logger, join["name"])
+            spark, join_frame(frames, join, cfg.datasets), root, start, logger, join["name"], changed)
+    # Only now, with every table written: a failure above leaves the records
+    # for the next run, which recomputes the same days again.
+    for path in consumed:
+        hadoopfs.delete_recursive(spark, path)
     return summary
 
 

@@ -19,9 +19,10 @@ import datetime
 import json
 import operator
 import sys
+import uuid
 
 from lakelib import args as jobargs
-from lakelib import dedup, iceberg, partitions, pipeline, quarantine, schema
+from lakelib import changes, dedup, hadoopfs, iceberg, partitions, pipeline, quarantine, schema
 
 REQUIRED_ARGS = jobargs.RAW_TO_PROCESSED_REQUIRED
 OPTIONAL_ARGS = jobargs.RAW_TO_PROCESSED_OPTIONAL
@@ -67,7 +68,8 @@ def run(glue_context, spark, cfg, logger=None, now=None):
 
     frames = read_sources(glue_context, cfg)
     counts = {"read": 0, "valid": 0, "quarantined": 0, "deleted": 0, "written": 0, "replaced": 0,
-              "batch_rows": 0, "superseded_in_batch": 0, "superseded_by_stored": 0, "partitions_written": 0}
+              "batch_rows": 0, "superseded_in_batch": 0, "superseded_by_stored": 0, "partitions_written": 0,
+              "days_changed": 0}
     if not frames:
         _log(logger, f"raw_to_processed {name}: nothing new to read " + json.dumps(counts, sort_keys=True))
         return counts
@@ -85,7 +87,7 @@ def run(glue_context, spark, cfg, logger=None, now=None):
 
     if counts["valid"]:
         counts["deleted"] = valid.filter(lambda r: r[schema.DELETED_COLUMN]).count()
-        write_processed(spark, cfg, valid, key_columns, picker, counts, logger)
+        write_processed(spark, cfg, valid, key_columns, picker, counts, logger, now=now)
 
     if counts["quarantined"]:
         q_lines = quarantined.map(lambda rec: (run_dt, quarantine.to_json_line(rec)))
@@ -130,13 +132,15 @@ def ensure_table(spark, cfg, logger):
     return table
 
 
-def write_processed(spark, cfg, valid, key_columns, picker, counts, logger):
+def write_processed(spark, cfg, valid, key_columns, picker, counts, logger, now=None, run_id=None):
     """De-duplicate the batch, then MERGE it into the Iceberg table in one commit."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     spec = cfg.spec
     name = spec["name"]
+    now = now or datetime.datetime.now(schema.UTC)
+    run_id = run_id or now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
     table = ensure_table(spark, cfg, logger)
     before, _, _, types = table_state(spark, table)
     columns = pipeline.row_columns(spec)
@@ -154,6 +158,17 @@ def write_processed(spark, cfg, valid, key_columns, picker, counts, logger):
     dts = [r[0] for r in batch.select(schema.PARTITION_COLUMN).distinct().collect()]
     view = f"batch_{name}"
     batch.createOrReplaceTempView(view)
+    changed = set(dts)
+    if iceberg.partitioning(spec) == iceberg.KEY_BUCKET:
+        # The days the replaced rows leave (an event_day MERGE only matches
+        # inside the batch's days).
+        changed |= {r[0] for r in spark.sql(iceberg.left_days_sql(table, view, spec)).collect()}
+    counts["days_changed"] = len(changed)
+    if cfg.changes_path:
+        # Before the commit: a record of a run that then fails only makes
+        # curated recompute an unchanged day.
+        hadoopfs.write_text(spark, cfg.changes_path + changes.record_name(run_id),
+                            changes.change_record(name, changed, schema.format_timestamp(now)))
     spark.sql(iceberg.merge_sql(table, view, spec, dts))
     batch.unpersist()
     after, _, _, _ = table_state(spark, table)

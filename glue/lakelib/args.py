@@ -24,7 +24,8 @@ RAW_TO_PROCESSED_REQUIRED = (
     "JOB_NAME", "dataset_spec", "raw_path", "landing_path", "processed_path", "quarantine_path",
     "database", "table",
 )
-RAW_TO_PROCESSED_OPTIONAL = {"target_file_mb": str(partitions.DEFAULT_TARGET_FILE_MB)}
+# changes_path: where the run records the days it changed (lakelib.changes); empty: no record.
+RAW_TO_PROCESSED_OPTIONAL = {"target_file_mb": str(partitions.DEFAULT_TARGET_FILE_MB), "changes_path": ""}
 
 QUALITY_CHECK_REQUIRED = ("JOB_NAME", "database", "table", "ruleset", "dataset_name", "lookback_days")
 # verdict_path: where the job writes its verdict (the curated job reads it);
@@ -34,7 +35,9 @@ QUALITY_CHECK_OPTIONAL = {"verdict_path": "", "metrics_namespace": "DataLake/Qua
 PROCESSED_TO_CURATED_REQUIRED = ("JOB_NAME", "datasets", "joins", "processed_root", "curated_root", "database")
 # quality_root: s3://<processed>/_quality/; a dataset whose verdict there
 # failed is skipped (its quality gate gates only that dataset). Empty: no gate.
-PROCESSED_TO_CURATED_OPTIONAL = {"lookback_days": "3", "quality_root": ""}
+# changes_root: s3://<processed>/_changes/; the days recorded there are
+# recomputed besides the lookback window. Empty: the window only.
+PROCESSED_TO_CURATED_OPTIONAL = {"lookback_days": "3", "quality_root": "", "changes_root": ""}
 
 MAX_LOOKBACK_DAYS = 366
 
@@ -205,6 +208,7 @@ class RawToProcessedConfig:
     # The processed Iceberg table in the Glue Data Catalog.
     database: str = ""
     table: str = ""
+    changes_path: str = ""
 
 
 @dataclass(frozen=True)
@@ -231,6 +235,7 @@ class ProcessedToCuratedConfig:
     quality_root: str = ""
     # The Glue database of the processed Iceberg tables (named like the datasets).
     database: str = ""
+    changes_root: str = ""
 
 
 def parse_raw_to_processed_args(args):
@@ -246,6 +251,7 @@ def parse_raw_to_processed_args(args):
             minimum=partitions.MIN_TARGET_FILE_MB, maximum=partitions.MAX_TARGET_FILE_MB),
         database=parse_identifier("database", _arg(args, "database")),
         table=parse_identifier("table", _arg(args, "table")),
+        changes_path=_optional_prefix("changes_path", args.get("changes_path")),
     )
 
 
@@ -286,4 +292,12 @@ def parse_processed_to_curated_args(args):
         quality_root=(parse_s3_prefix("quality_root", args["quality_root"])
                       if (args.get("quality_root") or "").strip() else ""),
         database=parse_identifier("database", _arg(args, "database")),
+        changes_root=_optional_prefix("changes_root", args.get("changes_root")),
     )
+
+
+def _optional_prefix(name, raw):
+    """An optional s3:// prefix argument ("" when absent)."""
+    if raw is None or not str(raw).strip():
+        return ""
+    return parse_s3_prefix(name, raw)

@@ -193,6 +193,13 @@ def merge_sql(table, source, spec, batch_dts):
             f"WHEN NOT MATCHED THEN INSERT *")
 
 
+def left_days_sql(table, source, spec):
+    """The stored days of the rows the batch replaces (for a key_bucket MERGE's change record)."""
+    on = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in dedup.dedup_key_columns(spec))
+    dt = quote(schema.PARTITION_COLUMN)
+    return f"SELECT DISTINCT t.{dt} FROM {table} t JOIN {source} s ON {on} WHERE {newer_condition(spec)}"
+
+
 def commit_counts(before_snapshot, after_snapshot, summary):
     """Rows written by the MERGE commit, from the Iceberg snapshot summary.
 

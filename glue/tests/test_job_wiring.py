@@ -7,6 +7,8 @@ to one output partition per file, the quarantine write) end to end.
 """
 
 import datetime as dt
+import contextlib
+import io
 import json
 import os
 import sys
@@ -172,7 +174,7 @@ class RawToProcessedWiringTest(unittest.TestCase):
         self.merged = []
         self._saved_write = raw_to_processed.write_processed
 
-        def write(spark, cfg, valid, key_columns, picker, counts, logger):
+        def write(spark, cfg, valid, key_columns, picker, counts, logger, now=None, run_id=None):
             self.merged.append((list(valid.items), key_columns))
         raw_to_processed.write_processed = write
 
@@ -203,7 +205,8 @@ class RawToProcessedWiringTest(unittest.TestCase):
         })
         spark = FakeSpark()
         now = dt.datetime(2024, 5, 3, 6, tzinfo=dt.timezone.utc)
-        counts = self.job.run(glue, spark, cfg, logger=None, now=now)
+        with contextlib.redirect_stdout(io.StringIO()):  # the job's log lines
+            counts = self.job.run(glue, spark, cfg, logger=None, now=now)
 
         self.assertEqual([c["transformation_ctx"] for c in glue.calls], ["raw_firehose", "landing_json", "landing_csv"])
         self.assertEqual((counts["read"], counts["valid"], counts["quarantined"], counts["deleted"]), (5, 4, 1, 0))
@@ -234,7 +237,8 @@ class RawToProcessedWiringTest(unittest.TestCase):
             "quarantine_path": "s3://p/_quarantine/orders/",
             "database": "db", "table": "orders"})
         spark = FakeSpark()
-        counts = self.job.run(FakeGlueContext({}), spark, cfg)
+        with contextlib.redirect_stdout(io.StringIO()):
+            counts = self.job.run(FakeGlueContext({}), spark, cfg)
         self.assertEqual(counts["read"], 0)
         self.assertEqual(spark.log, [])
 

@@ -224,6 +224,9 @@ func (s Spec) Problems(path string) []string {
 	} else if msg := ReservedWordProblem(s.Name, "dataset (table) name"); msg != "" {
 		add("name", "%s", msg)
 	}
+	if s.Name == "dms" {
+		add("name", "%q is reserved: landing/dms/ is the DMS S3 target's folder", s.Name)
+	}
 	if s.Classification != "" && !slices.Contains(Classifications, s.Classification) {
 		add("classification", "%q is not allowed: use one of %s", s.Classification, strings.Join(Classifications, ", "))
 	}

@@ -33,6 +33,12 @@ func TestReservedWords(t *testing.T) {
 			`datasets[table].name: "table" is an Athena (Trino/Hive) reserved word: as a dataset (table) name it breaks the generated table DDL and named queries; choose another name, e.g. "table_name"`}},
 		{"unnest column (Trino DML list)", spec("a", Column{Name: "unnest", Type: String}), []string{
 			`datasets[a].columns[unnest].name: "unnest" is an Athena (Trino/Hive) reserved word: as a column name it breaks the generated table DDL and named queries; choose another name, e.g. "unnest_value"`}},
+		{"dms dataset (the DMS landing folder)", spec("dms"), []string{
+			`datasets[dms].name: "dms" is reserved: landing/dms/ is the DMS S3 target's folder`}},
+		{"unknown partitioning", Spec{Name: "a", EventTimeField: "t", Key: []string{"t"}, Partitioning: "daily", Columns: []Column{{Name: "t", Type: Timestamp, Required: true}}}, []string{
+			`datasets[a].partitioning: "daily" is not allowed: use one of event_day, key_bucket`}},
+		{"buckets without key_bucket", Spec{Name: "a", EventTimeField: "t", Key: []string{"t"}, KeyBuckets: 8, Columns: []Column{{Name: "t", Type: Timestamp, Required: true}}}, []string{
+			`datasets[a].key_buckets: is set but partitioning is "event_day": key buckets apply to partitioning "key_bucket" only`}},
 		{"containing a keyword is fine", spec("orders", Column{Name: "order_date", Type: Date}, Column{Name: "selected", Type: Boolean}), nil},
 		{"status and amount are fine", spec("a", Column{Name: "status", Type: String}, Column{Name: "amount", Type: Double}), nil},
 	}

@@ -304,14 +304,21 @@ func (p *Processing) startWorkflowOn(cfg *config.Config, st *Storage, wf awsglue
 		ScheduleExpression: jsii.String(cfg.EtlSchedule),
 		Targets:            target,
 	})
+	// Uploads to the datasets' landing folders only: the DMS S3 target's
+	// folder (landing/dms/) receives CDC files all day, which the scheduled
+	// run picks up; matching it would start the workflow every batch window.
+	var prefixes []any
+	for _, d := range cfg.Datasets {
+		prefixes = append(prefixes, map[string]any{"prefix": layout.LandingOf(d.Name)})
+	}
 	awsevents.NewCfnRule(p.Stack, jsii.String("LandingUploads"), &awsevents.CfnRuleProps{
-		Description: jsii.String("Starts the ETL workflow when files land under " + layout.Landing),
+		Description: jsii.String("Starts the ETL workflow when files land under " + layout.Landing + "<dataset>/"),
 		EventPattern: map[string]any{
 			"source":      []string{"aws.s3"},
 			"detail-type": []string{"Object Created"},
 			"detail": map[string]any{
 				"bucket": map[string]any{"name": []any{st.Raw.BucketName()}},
-				"object": map[string]any{"key": []any{map[string]any{"prefix": layout.Landing}}},
+				"object": map[string]any{"key": prefixes},
 			},
 		},
 		Targets: target,

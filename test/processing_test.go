@@ -224,7 +224,21 @@ func TestWorkflowOrder(t *testing.T) {
 			continue
 		}
 		scheduled = scheduled || p["ScheduleExpression"] == "cron(0 2 * * ? *)"
-		uploads = uploads || strings.Contains(string(b), `"prefix":"landing/"`)
+		if k, ok := p["EventPattern"].(map[string]any); ok {
+			var got []string
+			for _, pre := range k["detail"].(map[string]any)["object"].(map[string]any)["key"].([]any) {
+				got = append(got, pre.(map[string]any)["prefix"].(string))
+			}
+			var want []string
+			for _, d := range prod.Cfg.Datasets {
+				want = append(want, "landing/"+d.Name+"/")
+			}
+			// The datasets' folders, not landing/ (its dms/ folder gets CDC files all day).
+			uploads = strings.Join(got, ",") == strings.Join(want, ",")
+			if !uploads {
+				t.Errorf("landing rule prefixes = %v, want %v", got, want)
+			}
+		}
 	}
 	if !scheduled || !uploads {
 		t.Errorf("workflow start rules: schedule=%v uploads=%v", scheduled, uploads)

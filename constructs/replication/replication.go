@@ -76,6 +76,12 @@ type Props struct {
 	MultiAZ bool
 	// TaskSettings is the replication task settings JSON. Required.
 	TaskSettings string
+	// CdcBatchSeconds is how long the S3 target gathers changes into one
+	// file (CdcMaxBatchInterval; a file is also written once it reaches
+	// DMS's CdcMinFileSize, 32 MB). Default: 3600: one CDC file per table
+	// and hour instead of DMS's default of one a minute, each of which a
+	// Glue run must list and read.
+	CdcBatchSeconds float64
 }
 
 // Replication is the built replication.
@@ -96,6 +102,9 @@ func New(stack constructs.Construct, p Props) *Replication {
 	}
 	if _, ok := dmsEnginePorts[p.SourceEngine]; !ok {
 		panic(fmt.Sprintf("replication: SourceEngine %q is not one of mysql, aurora, mariadb, postgres, aurora-postgresql, oracle, sqlserver", p.SourceEngine))
+	}
+	if p.CdcBatchSeconds == 0 {
+		p.CdcBatchSeconds = 3600
 	}
 	if p.InstanceClass == "" {
 		p.InstanceClass = "dms.t3.medium"
@@ -264,6 +273,7 @@ func newS3Target(stack constructs.Construct, p *Props) awsdms.CfnEndpoint {
 			IncludeOpForFullLoad:         jsii.Bool(true),
 			TimestampColumnName:          jsii.String("_dms_timestamp"),
 			CompressionType:              jsii.String("GZIP"),
+			CdcMaxBatchInterval:          jsii.Number(p.CdcBatchSeconds),
 		},
 	})
 }

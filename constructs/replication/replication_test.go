@@ -127,7 +127,8 @@ func TestSourceFromSecretOverTLS(t *testing.T) {
 // spreads rows over shards.
 func TestTargets(t *testing.T) {
 	_, s3 := of(t, "AWS::DMS::Endpoint", `"t-s-dms-target"`)
-	for _, want := range []string{`"BucketFolder":"` + LandingFolder + `"`, `"EncryptionMode":"SSE_KMS"`, `"AddColumnName":true`, `"CompressionType":"GZIP"`} {
+	// CDC batched: one file per table and hour (CdcBatchSeconds' default), not one a minute.
+	for _, want := range []string{`"BucketFolder":"` + LandingFolder + `"`, `"EncryptionMode":"SSE_KMS"`, `"AddColumnName":true`, `"CompressionType":"GZIP"`, `"CdcMaxBatchInterval":3600`} {
 		if !strings.Contains(s3, want) {
 			t.Errorf("s3 target lacks %s: %s", want, s3)
 		}

@@ -159,6 +159,8 @@ def spec_problems(spec, path="dataset"):
     if not isinstance(name, str) or not IDENTIFIER.match(name):
         add("name", f"{name!r} is not a valid dataset name: use 1-64 lowercase letters, "
                     "digits and underscores, starting with a letter")
+    if name == "dms":
+        add("name", "'dms' is reserved: landing/dms/ is the DMS S3 target's folder")
     classification = spec.get("classification")
     if classification not in (None, "") and classification not in CLASSIFICATIONS:
         add("classification", f"{classification!r} is not allowed: use one of {', '.join(CLASSIFICATIONS)}")

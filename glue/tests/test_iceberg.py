@@ -115,5 +115,11 @@ class MergeTest(unittest.TestCase):
                          {"written": 5, "replaced": 2, "snapshot_id": 2})
 
 
+class ReservedNameTest(unittest.TestCase):
+    def test_dms_is_not_a_dataset_name(self):
+        self.assertIn("dataset.name: 'dms' is reserved: landing/dms/ is the DMS S3 target's folder",
+                      schema.spec_problems(spec_with(name="dms")))
+
+
 if __name__ == "__main__":
     unittest.main()

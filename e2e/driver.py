@@ -466,6 +466,10 @@ def build_scenario(specs, api, stream, s3_root, jobs_by_dataset, model):
             r = qrec("required")
             r.pop(req["name"])
             inv.append((r, {f"missing_required({req['name']})"}))
+        # Dated two days ahead: beyond the run's time plus the allowed skew
+        # (a landing row has no arrival time).
+        inv.append((qrec("future", **{spec.event: spec.event_value(dtm.datetime.now(dtm.timezone.utc) + dtm.timedelta(days=2))}),
+                    {f"future_event_time({spec.event})"}))
         for r, codes in inv:
             lines.append(json.dumps(r))
             model.quarantine[ds].append(({keyname: r[keyname]}, codes))

@@ -75,7 +75,10 @@ def run(glue_context, spark, cfg, logger=None, now=None):
         return counts
 
     lines = sc.union([df.toJSON().map(lambda line, k=kind: (k, line)) for kind, df in frames])
-    tagged = lines.mapPartitions(lambda items: pipeline.process_partition(items, spec, quarantined_at))
+    # An event time beyond arrival (or now) plus the skew would win dedup
+    # until its date: quarantined as future_event_time.
+    skew = datetime.timedelta(minutes=cfg.max_future_skew_minutes)
+    tagged = lines.mapPartitions(lambda items: pipeline.process_partition(items, spec, quarantined_at, now, skew))
     tagged.persist(StorageLevel.MEMORY_AND_DISK)
     by_tag = tagged.map(operator.itemgetter(0)).countByValue()
     counts["valid"] = int(by_tag.get(pipeline.VALID, 0))

@@ -25,7 +25,10 @@ RAW_TO_PROCESSED_REQUIRED = (
     "database", "table",
 )
 # changes_path: where the run records the days it changed (lakelib.changes); empty: no record.
-RAW_TO_PROCESSED_OPTIONAL = {"target_file_mb": str(partitions.DEFAULT_TARGET_FILE_MB), "changes_path": ""}
+# max_future_skew_minutes: an event time later than arrival (or the run)
+# plus this is quarantined as future_event_time (the validator's default).
+RAW_TO_PROCESSED_OPTIONAL = {"target_file_mb": str(partitions.DEFAULT_TARGET_FILE_MB), "changes_path": "",
+                             "max_future_skew_minutes": "15"}
 
 QUALITY_CHECK_REQUIRED = ("JOB_NAME", "database", "table", "ruleset", "dataset_name", "lookback_days")
 # verdict_path: where the job writes its verdict (the curated job reads it);
@@ -209,6 +212,7 @@ class RawToProcessedConfig:
     database: str = ""
     table: str = ""
     changes_path: str = ""
+    max_future_skew_minutes: int = 15
 
 
 @dataclass(frozen=True)
@@ -252,6 +256,9 @@ def parse_raw_to_processed_args(args):
         database=parse_identifier("database", _arg(args, "database")),
         table=parse_identifier("table", _arg(args, "table")),
         changes_path=_optional_prefix("changes_path", args.get("changes_path")),
+        max_future_skew_minutes=parse_int_arg(
+            "max_future_skew_minutes", args.get("max_future_skew_minutes"),
+            default=RAW_TO_PROCESSED_OPTIONAL["max_future_skew_minutes"], minimum=0, maximum=7 * 24 * 60),
     )
 
 

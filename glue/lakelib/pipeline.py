@@ -8,6 +8,7 @@ A processed row ("canonical record") is a dict with every declared column,
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 
 from . import dedup, envelope, normalize, partitions
@@ -19,8 +20,33 @@ QUARANTINE = "quarantine"
 CORRUPT_RECORD_FIELD = "_corrupt_record"
 
 
-def process_record(kind, raw, spec):
-    """Canonical row of one raw record dict; raises quarantine.Quarantined."""
+def future_problem(record, spec, received_at, now, skew):
+    """A future_event_time reason if the event time is after (arrival or now) + skew, else None.
+
+    A date event time counts from the start of its day. ``skew`` is a
+    timedelta; None disables the check.
+    """
+    if skew is None:
+        return None
+    etf = spec["event_time_field"]
+    value = record.get(etf)
+    if value is None:
+        return None
+    if not isinstance(value, _dt.datetime):
+        value = _dt.datetime(value.year, value.month, value.day, tzinfo=schema.UTC)
+    limit = schema.to_utc(received_at or now) + skew
+    if schema.to_utc(value) > limit:
+        return q.reason(q.FUTURE_EVENT_TIME, f"{schema.format_timestamp(value)} is after "
+                        f"{schema.format_timestamp(limit)} (arrival + {int(skew.total_seconds() // 60)} min allowed skew)", etf)
+    return None
+
+
+def process_record(kind, raw, spec, now=None, skew=None):
+    """Canonical row of one raw record dict; raises quarantine.Quarantined.
+
+    With ``now`` and ``skew``, an event time beyond the arrival (or ``now``
+    when the record has no arrival time) plus ``skew`` is quarantined.
+    """
     if not isinstance(raw, dict):
         raise q.Quarantined(q.reason(q.MALFORMED_RECORD, f"record is a {type(raw).__name__}, not a JSON object"))
     if raw.get(CORRUPT_RECORD_FIELD) is not None:
@@ -34,6 +60,10 @@ def process_record(kind, raw, spec):
             data = dict(data)
             data[etf] = env.fallback_event_time
     record, problems = normalize.normalize_record(data, spec, deleted=env.deleted)
+    if not problems and now is not None:
+        future = future_problem(record, spec, env.received_at, now, skew)
+        if future:
+            problems = [future]
     if problems:
         raise q.Quarantined(problems)
     record[schema.DELETED_COLUMN] = env.deleted
@@ -42,28 +72,28 @@ def process_record(kind, raw, spec):
     return record
 
 
-def process_raw(kind, raw, spec, quarantined_at):
+def process_raw(kind, raw, spec, quarantined_at, now=None, skew=None):
     """(VALID, row) or (QUARANTINE, quarantine record) for one raw record dict."""
     try:
-        return VALID, process_record(kind, raw, spec)
+        return VALID, process_record(kind, raw, spec, now, skew)
     except q.Quarantined as exc:
         return QUARANTINE, q.quarantine_record(raw, exc.reasons, quarantined_at)
 
 
-def process_json_line(kind, line, spec, quarantined_at):
+def process_json_line(kind, line, spec, quarantined_at, now=None, skew=None):
     """Like process_raw for the JSON text of one record."""
     try:
         raw = json.loads(line)
     except (TypeError, ValueError) as exc:
         return QUARANTINE, q.quarantine_record(
             line, [q.reason(q.MALFORMED_RECORD, f"not valid JSON ({exc})")], quarantined_at)
-    return process_raw(kind, raw, spec, quarantined_at)
+    return process_raw(kind, raw, spec, quarantined_at, now, skew)
 
 
-def process_partition(items, spec, quarantined_at):
+def process_partition(items, spec, quarantined_at, now=None, skew=None):
     """mapPartitions function over (source kind, JSON text) pairs."""
     for kind, line in items:
-        yield process_json_line(kind, line, spec, quarantined_at)
+        yield process_json_line(kind, line, spec, quarantined_at, now, skew)
 
 
 # ---- sources of the raw->processed job -----------------------------------

@@ -36,6 +36,9 @@ NOT_ALLOWED = "not_allowed"
 # A numeric column value below the declared min / above the declared max.
 BELOW_MIN = "below_min"
 ABOVE_MAX = "above_max"
+# An event time later than the record's arrival (or the run) plus the
+# allowed clock skew: it would win de-duplication until its date.
+FUTURE_EVENT_TIME = "future_event_time"
 
 REASON_CODES = (
     MALFORMED_RECORD,
@@ -48,6 +51,7 @@ REASON_CODES = (
     NOT_ALLOWED,
     BELOW_MIN,
     ABOVE_MAX,
+    FUTURE_EVENT_TIME,
 )
 
 # A code at the start of the text or right after a separator (details may

@@ -41,7 +41,8 @@ class ContractTest(unittest.TestCase):
     def test_argument_names(self):
         self.assertEqual(args.RAW_TO_PROCESSED_REQUIRED, ("JOB_NAME", "dataset_spec", "raw_path", "landing_path",
                                                           "processed_path", "quarantine_path", "database", "table"))
-        self.assertEqual(args.RAW_TO_PROCESSED_OPTIONAL, {"target_file_mb": "256", "changes_path": ""})
+        self.assertEqual(args.RAW_TO_PROCESSED_OPTIONAL, {"target_file_mb": "256", "changes_path": "",
+                                                          "max_future_skew_minutes": "15"})
         self.assertEqual(args.QUALITY_CHECK_REQUIRED, ("JOB_NAME", "database", "table", "ruleset", "dataset_name",
                                                        "lookback_days"))
         self.assertEqual(args.PROCESSED_TO_CURATED_REQUIRED, ("JOB_NAME", "datasets", "joins", "processed_root",

@@ -1,3 +1,4 @@
+import datetime as dt
 import fnmatch
 import json
 import unittest
@@ -121,6 +122,25 @@ class QuarantineTest(unittest.TestCase):
 
     def test_above_max(self):
         self.quarantined(FIREHOSE, api(support.click(duration_ms=86400001)), self.clicks, q.ABOVE_MAX)
+
+    def test_future_event_time(self):
+        # A landing row has no arrival time: the run's time plus the skew is the limit.
+        now = dt.datetime(2024, 5, 1, 10, 0, tzinfo=dt.timezone.utc)
+        skew = dt.timedelta(minutes=15)
+        late = json.dumps(support.order(updated_at="2024-05-01T10:16:00Z"))
+        tag, record = pipeline.process_json_line(LANDING, late, self.orders, NOW, now, skew)
+        self.assertEqual((tag, q.reason_codes(record["_quarantine_reason"])), (pipeline.QUARANTINE, [q.FUTURE_EVENT_TIME]))
+        self.assertIn("future_event_time(updated_at): 2024-05-01T10:16:00.000000Z is after 2024-05-01T10:15:00.000000Z",
+                      record["_quarantine_reason"])
+        ok = json.dumps(support.order(updated_at="2024-05-01T10:15:00Z"))
+        self.assertEqual(pipeline.process_json_line(LANDING, ok, self.orders, NOW, now, skew)[0], pipeline.VALID)
+        # An API record counts from its arrival (received_at), not from the run.
+        sent = api(support.click(event_time="2024-05-01T10:30:00Z"), received_at=1714557600000)  # 10:00:00Z
+        tag, record = pipeline.process_json_line(FIREHOSE, json.dumps(sent), self.clicks, NOW,
+                                                 now + dt.timedelta(hours=1), skew)
+        self.assertEqual(tag, pipeline.QUARANTINE)
+        # Without a skew there is no check (the tests above, older callers).
+        self.assertEqual(pipeline.process_json_line(LANDING, late, self.orders, NOW)[0], pipeline.VALID)
 
     def test_all_codes_covered(self):
         tested = {name[len("test_"):] for name in dir(self) if name.startswith("test_")}

@@ -626,6 +626,15 @@ class Glue:
     def iceberg_table(self, db, name):
         return f"{self.iceberg_catalogs[0]}.`{db}`.`{name}`"
 
+    def iceberg_head(self, db, name):
+        """The table's current snapshot id (its main branch), None before the first commit."""
+        got = self.spark.sql(f"SELECT snapshot_id FROM {self.iceberg_table(db, name)}.refs WHERE name = 'main'").collect()
+        return got[0][0] if got else None
+
+    def iceberg_content(self, db, name):
+        """The table's rows as a sorted list of texts (order-free comparison)."""
+        return sorted(map(repr, (tuple(sorted(r.items())) for r in self.iceberg_rows(db, name))))
+
     def module(self, script):
         if script not in self.modules:
             from pyspark import cloudpickle
@@ -1386,9 +1395,8 @@ def snapshot(asm, s3_root, glue):
     for db, name, ti in catalog_tables(asm):
         if ti.get("_iceberg"):
             iceberg_dirs.append(s3_local(s3_root, ti["StorageDescriptor"]["Location"]).rstrip("/") + "/")
-            head = glue.spark.sql(f"SELECT snapshot_id FROM {glue.iceberg_table(db, name)}.refs WHERE name = 'main'").collect()
-            rows = sorted(map(repr, (tuple(sorted(r.items())) for r in glue.iceberg_rows(db, name))))
-            snap[f"iceberg:{db}.{name}"] = f"{head[0][0] if head else None}:" + hashlib.sha256("\n".join(rows).encode()).hexdigest()
+            rows = glue.iceberg_content(db, name)
+            snap[f"iceberg:{db}.{name}"] = f"{glue.iceberg_head(db, name)}:" + hashlib.sha256("\n".join(rows).encode()).hexdigest()
     for root in sorted(roots):
         for f in walk_files(root):
             if any(f.startswith(d) for d in iceberg_dirs):
@@ -1471,7 +1479,7 @@ def merge_against_history(glue, specs, jobs_by_dataset, s3_root, log):
             f.write(gzip.compress(("\n".join(json.dumps(x) for x in lines) + "\n").encode()))
         plans[ds] = dict(table=table, db=db, name=name, before=before, counts=counts, keyof=keyof, a=a, b=b,
                          new_key=new_key, moved=moved, n_new=1 if c_row else 0, n_move=1 if moved else 0,
-                         main=spark.sql(f"SELECT snapshot_id FROM {table}.refs WHERE name = 'main'").collect()[0][0])
+                         main=glue.iceberg_head(db, name))
     glue.runs = []
     states, _ = glue.workflow(log)
     check("merge: the workflow run with the batch SUCCEEDED (the rollback opened the quality gate)",
@@ -1495,7 +1503,7 @@ def merge_against_history(glue, specs, jobs_by_dataset, s3_root, log):
         if pl["moved"]:
             km = keyof(pl["moved"])
             check(f"merge: {ds} the moved row is on today only", after[km]["dt"] == TODAY.isoformat(), f"{after.get(km)}")
-        head = spark.sql(f"SELECT snapshot_id FROM {pl['table']}.refs WHERE name = 'main'").collect()[0][0]
+        head = glue.iceberg_head(pl["db"], pl["name"])
         parent = spark.sql(f"SELECT parent_id FROM {pl['table']}.snapshots WHERE snapshot_id = {head}").collect()[0][0]
         old_rows = spark.sql(f"SELECT count(*) FROM {pl['table']} VERSION AS OF {pl['main']}").collect()[0][0]
         check(f"merge: {ds} the run is one commit on the table it read; that snapshot still reads the old rows",
@@ -1541,8 +1549,8 @@ def failed_commit_and_maintenance(asm, glue, specs, jobs_by_dataset, s3_root):
         job = jobs_by_dataset[ds]
         db, name = job["args"]["--database"], job["args"]["--table"]
         table = glue.iceberg_table(db, name)
-        rows = lambda: sorted(map(repr, (tuple(sorted(r.items())) for r in glue.iceberg_rows(db, name))))  # noqa: E731
-        head = lambda: spark.sql(f"SELECT snapshot_id FROM {table}.refs WHERE name = 'main'").collect()[0][0]  # noqa: E731
+        rows = lambda: glue.iceberg_content(db, name)  # noqa: E731
+        head = lambda: glue.iceberg_head(db, name)  # noqa: E731
         before, head0 = rows(), head()
         # Every row again, newer, but one task fails while the others write their files.
         from pyspark.sql import functions as F

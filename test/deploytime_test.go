@@ -804,7 +804,7 @@ func TestRuleProcessedTablesAreIcebergCreatedOnce(t *testing.T) {
 					OpenTableFormatInput map[string]map[string]string
 				}
 			}
-			if err := json.Unmarshal([]byte(joinedText(p["Create"])), &call); err != nil {
+			if err := json.Unmarshal([]byte(joinText(p["Create"], func(map[string]any) string { return "<token>" })), &call); err != nil {
 				t.Fatalf("%s: %s Create is not JSON: %v", d.name, id, err)
 			}
 			in := call.Parameters.TableInput
@@ -840,70 +840,6 @@ func TestRuleProcessedTablesAreIcebergCreatedOnce(t *testing.T) {
 			}
 			if loc := sd["Location"].(string); !strings.HasPrefix(loc, "s3://") || !strings.HasSuffix(loc, "/"+ds.Name+"/") {
 				t.Errorf("%s: %s location = %s", d.name, ds.Name, loc)
-			}
-		}
-	}
-}
-
-// joinedText renders a string or an Fn::Join of strings and tokens as text,
-// each token as "<token>" (so JSON text built around tokens parses).
-func joinedText(v any) string {
-	if s, ok := v.(string); ok {
-		return s
-	}
-	if j, ok := v.(map[string]any)["Fn::Join"].([]any); ok {
-		var b strings.Builder
-		for _, p := range j[1].([]any) {
-			if s, ok := p.(string); ok {
-				b.WriteString(s)
-			} else {
-				b.WriteString("<token>")
-			}
-		}
-		return b.String()
-	}
-	return "<token>"
-}
-
-// Table maintenance: every processed Iceberg table has the three Glue Data
-// Catalog optimizers (compaction, retention, orphan_file_deletion) when
-// table_maintenance is on, with the configured periods, and their role may
-// do what Glue's optimization prerequisites list (Glue developer guide,
-// optimization-prerequisites.html): glue:GetTable and glue:UpdateTable on
-// the table, and read, write and delete under its location. Orphan files
-// must outlive the longest job run, or a running job's uncommitted files
-// would be deleted (config refuses a shorter period).
-func TestRuleProcessedTablesAreMaintained(t *testing.T) {
-	for _, d := range deployments(t) {
-		tpl := d.layer("processing")
-		got := map[string]map[string]string{}
-		for _, r := range resources(tpl, "AWS::Glue::TableOptimizer") {
-			p := props(r)
-			name := p["TableName"].(string)
-			if got[name] == nil {
-				got[name] = map[string]string{}
-			}
-			got[name][p["Type"].(string)] = flatten(p["TableOptimizerConfiguration"])
-		}
-		if !config.Bool(d.cfg.TableMaintenance) {
-			if len(got) != 0 {
-				t.Errorf("%s: table_maintenance is off but %d tables have optimizers", d.name, len(got))
-			}
-			continue
-		}
-		if float64(d.cfg.OrphanFileRetentionDays)*24*60 <= float64(d.cfg.JobTimeoutMinutes) {
-			t.Errorf("%s: orphan files are deleted after %d days, a job may run %d minutes", d.name, d.cfg.OrphanFileRetentionDays, d.cfg.JobTimeoutMinutes)
-		}
-		for _, ds := range d.cfg.Datasets {
-			want := map[string]string{
-				"compaction":           `"RoleArn"`,
-				"retention":            fmt.Sprintf(`"NumberOfSnapshotsToRetain":%d,"SnapshotRetentionPeriodInDays":%d`, d.cfg.SnapshotsToRetain, d.cfg.SnapshotRetentionDays),
-				"orphan_file_deletion": fmt.Sprintf(`"OrphanFileRetentionPeriodInDays":%d`, d.cfg.OrphanFileRetentionDays),
-			}
-			for typ, w := range want {
-				if c, ok := got[ds.Name][typ]; !ok || !strings.Contains(c, w) || !strings.Contains(c, `"Enabled":true`) {
-					t.Errorf("%s: %s %s optimizer = %q, want %s", d.name, ds.Name, typ, c, w)
-				}
 			}
 		}
 	}

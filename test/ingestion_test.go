@@ -93,6 +93,12 @@ func getAtt(id string) map[string]any {
 
 // flatten renders a value (string or Fn::Join) as text, tokens as {...}.
 func flatten(v any) string {
+	return joinText(v, func(x map[string]any) string { b, _ := json.Marshal(x); return string(b) })
+}
+
+// joinText renders a string or an Fn::Join as text, each other object
+// (a token: Ref, GetAtt, ImportValue) as token renders it.
+func joinText(v any, token func(map[string]any) string) string {
 	switch x := v.(type) {
 	case string:
 		return x
@@ -100,12 +106,11 @@ func flatten(v any) string {
 		if j, ok := x["Fn::Join"].([]any); ok {
 			var b strings.Builder
 			for _, p := range j[1].([]any) {
-				b.WriteString(flatten(p))
+				b.WriteString(joinText(p, token))
 			}
 			return b.String()
 		}
-		b, _ := json.Marshal(x)
-		return string(b)
+		return token(x)
 	}
 	return fmt.Sprint(v)
 }

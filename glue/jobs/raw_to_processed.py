@@ -110,23 +110,28 @@ def run(glue_context, spark, cfg, logger=None, now=None):
 
 
 def table_state(spark, table):
-    """(current snapshot id or None, partition fields, properties, {column: Spark type}) of an Iceberg table."""
-    snaps = spark.sql(f"SELECT snapshot_id FROM {table}.snapshots ORDER BY committed_at DESC LIMIT 1").collect()
-    fields = []
-    # The partition spec as (transform, source column), from Iceberg's own API.
+    """(current snapshot id or None, its summary, partition fields, properties, {column: Spark type}).
+
+    Read through Iceberg's own API: the *current* snapshot, which after a
+    rollback is not the newest one committed.
+    """
     jtable = spark._jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(spark._jsparkSession, table.replace("`", ""))
+    jtable.refresh()
+    current = jtable.currentSnapshot()
+    snapshot_id = current.snapshotId() if current is not None else None
+    summary = {str(k): str(v) for k, v in dict(current.summary()).items()} if current is not None else {}
     jschema = jtable.schema()
-    for pf in jtable.spec().fields():
-        fields.append((str(pf.transform().toString()), str(jschema.findColumnName(pf.sourceId()))))
+    # The partition spec as (transform, source column).
+    fields = [(str(pf.transform().toString()), str(jschema.findColumnName(pf.sourceId()))) for pf in jtable.spec().fields()]
     props = {str(k): str(v) for k, v in dict(jtable.properties()).items()}
     types = {f.name: f.dataType.simpleString() for f in spark.table(table).schema.fields}
-    return (snaps[0][0] if snaps else None), fields, props, types
+    return snapshot_id, summary, fields, props, types
 
 
 def ensure_table(spark, cfg, logger):
     """Bring the processed table to the declared partition spec, properties and columns (idempotent)."""
     table = iceberg.table_name(cfg.database, cfg.table)
-    _, fields, props, types = table_state(spark, table)
+    _, _, fields, props, types = table_state(spark, table)
     statements = iceberg.add_column_statements(table, cfg.spec, types)
     statements += iceberg.ensure_statements(table, cfg.spec, fields, props, cfg.target_file_mb)
     for sql in statements:
@@ -145,7 +150,7 @@ def write_processed(spark, cfg, valid, key_columns, picker, counts, logger, now=
     now = now or datetime.datetime.now(schema.UTC)
     run_id = run_id or now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
     table = ensure_table(spark, cfg, logger)
-    before, _, _, types = table_state(spark, table)
+    before, _, _, _, types = table_state(spark, table)
     columns = pipeline.row_columns(spec)
     latest = (valid.map(lambda r: (dedup.dedup_key(r, key_columns), r))
               .reduceByKey(picker)
@@ -174,11 +179,7 @@ def write_processed(spark, cfg, valid, key_columns, picker, counts, logger, now=
                             changes.change_record(name, changed, schema.format_timestamp(now)))
     spark.sql(iceberg.merge_sql(table, view, spec, dts))
     batch.unpersist()
-    after, _, _, _ = table_state(spark, table)
-    summary = None
-    if after is not None and after != before:
-        row = spark.sql(f"SELECT summary FROM {table}.snapshots WHERE snapshot_id = {int(after)}").collect()
-        summary = dict(row[0][0]) if row else {}
+    after, summary, _, _, _ = table_state(spark, table)
     commit = iceberg.commit_counts(before, after, summary)
     counts["written"] = commit["written"]
     counts["replaced"] = commit["replaced"]

@@ -14,8 +14,10 @@ Modules:
 - ``envelope``   unwrapping of API / DMS envelopes and plain landing records
 - ``quarantine`` quarantine reason codes and quarantine records
 - ``dedup``      de-duplication key and latest-wins ordering
-- ``partitions`` dt derivation, partition paths, lookback windows, file sizing
-- ``pipeline``   one raw record -> valid row or quarantine record; storage I/O
+- ``partitions`` dt derivation, partition paths, lookback windows
+- ``pipeline``   one raw record -> valid row or quarantine record; rows for Spark
+- ``iceberg``    the processed Iceberg tables: spec, properties, schema evolution, MERGE
+- ``changes``    change records: the days a raw->processed run changed
 - ``quality``    the pass/fail decision on Glue Data Quality rule outcomes
 - ``curated``    curated table columns, aggregation plans, reference aggregates
 - ``hadoopfs``   tiny helpers over a JVM Hadoop FileSystem (duck-typed)

@@ -1,13 +1,11 @@
-"""The ``dt=YYYY-MM-DD`` partitions: derivation, paths, windows, file sizing."""
+"""The ``dt=YYYY-MM-DD`` partitions: derivation, paths, windows (Iceberg sizes the processed files)."""
 
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import re
-import zlib
 
-from . import dedup, schema
+from . import schema
 
 DT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DIR_RE = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})/?$")
@@ -16,9 +14,6 @@ MIB = 1024 * 1024
 MIN_TARGET_FILE_MB = 128
 MAX_TARGET_FILE_MB = 1024
 DEFAULT_TARGET_FILE_MB = 256
-# Uncompressed JSON text is about this many times larger than the same rows
-# as Snappy Parquet; used to size output files from the rows' JSON size.
-JSON_TO_PARQUET_RATIO = 4.0
 
 
 def dt_of(value):
@@ -107,47 +102,3 @@ def stale_partitions(existing, written, start=None):
     """
     written = set(written)
     return sorted(dt for dt in set(existing) if dt not in written and (start is None or dt >= start))
-
-
-def estimated_row_bytes(record):
-    """Rough Snappy Parquet size of one canonical record, in bytes."""
-    return max(1, int(len(dedup.canonical_json(record).encode("utf-8")) / JSON_TO_PARQUET_RATIO))
-
-
-def files_for_bytes(size_bytes, target_file_mb):
-    """Number of files for a partition of ``size_bytes`` (>= 1, each <= target).
-
-    With n = ceil(size / target) files of size/n bytes, every file of a
-    multi-file partition is between target/2 and target.
-    """
-    if target_file_mb <= 0:
-        raise ValueError(f"target_file_mb must be > 0, got {target_file_mb}")
-    return max(1, math.ceil(size_bytes / (target_file_mb * MIB)))
-
-
-def plan_output_files(bytes_by_dt, target_file_mb):
-    """{dt: (first output partition index, number of files)} plus the total.
-
-    Output partitions are numbered dt by dt in ascending dt order, so the
-    job can route each row to exactly one Spark partition (= one file).
-    """
-    plan = {}
-    offset = 0
-    for dt in sorted(bytes_by_dt):
-        n = files_for_bytes(bytes_by_dt[dt], target_file_mb)
-        plan[dt] = (offset, n)
-        offset += n
-    return plan, offset
-
-
-def bucket_of(key, n):
-    """Stable bucket 0..n-1 of a key tuple (independent of PYTHONHASHSEED)."""
-    if n <= 1:
-        return 0
-    return zlib.crc32(dedup.canonical_json(list(key)).encode("utf-8")) % n
-
-
-def output_partition(plan, dt, key):
-    """The output Spark partition index of a row (see plan_output_files)."""
-    offset, n = plan[dt]
-    return offset + bucket_of(key, n)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 
-from . import dedup, envelope, normalize, partitions
+from . import envelope, normalize, partitions
 from . import quarantine as q
 from . import schema
 
@@ -169,60 +169,7 @@ def quarantine_file_count(records, records_per_file=500_000):
     return max(1, -(-records // records_per_file))
 
 
-# ---- stored rows ----------------------------------------------------------
-
-
-def storage_text_columns(spec):
-    """(column, how the job must render it as text) for reading stored rows.
-
-    The job selects timestamp columns through
-    ``date_format(col, SPARK_TIMESTAMP_TEXT_FORMAT)`` and date columns through
-    ``date_format(col, SPARK_DATE_TEXT_FORMAT)`` (session time zone UTC) so
-    no value passes through Python's local-time datetime conversion; other
-    columns are taken as they are. Kinds: "timestamp", "date", "plain".
-    """
-    out = []
-    for name, hive_type in schema.processed_columns(spec):
-        kind = hive_type if hive_type in (schema.TIMESTAMP, schema.DATE) else "plain"
-        out.append((name, kind))
-    out.append((schema.PARTITION_COLUMN, "plain"))
-    return out
-
-
-def from_storage(row, spec):
-    """Canonical record of a row read back from the processed table.
-
-    ``row`` is a dict as produced by the job's text rendering (see
-    storage_text_columns). Raises ValueError if a stored value does not fit
-    its column, which would mean the table and the declaration disagree.
-    """
-    record = {}
-    for name, hive_type in schema.processed_columns(spec):
-        try:
-            record[name] = schema.cast_value(row.get(name), hive_type)
-        except schema.CastError as exc:
-            raise ValueError(f"stored column {name} of dataset {spec['name']}: {exc}") from None
-    record[schema.DELETED_COLUMN] = bool(record[schema.DELETED_COLUMN])
-    dt = row.get(schema.PARTITION_COLUMN)
-    partitions.parse_dt(dt)
-    record[schema.PARTITION_COLUMN] = dt
-    return record
-
-
-def to_storage_text(record, spec):
-    """Inverse of from_storage (what Spark's text rendering produces); for tests and logs."""
-    out = {}
-    for name, hive_type in schema.processed_columns(spec) + [(schema.PARTITION_COLUMN, schema.STRING)]:
-        value = record.get(name)
-        if value is None:
-            out[name] = None
-        elif hive_type == schema.TIMESTAMP:
-            out[name] = schema.format_timestamp(value)
-        elif hive_type == schema.DATE:
-            out[name] = value.isoformat()
-        else:
-            out[name] = value
-    return out
+# ---- rows handed to Spark ---------------------------------------------------
 
 
 def row_columns(spec):
@@ -238,37 +185,3 @@ def row_ddl(spec):
 def to_row(record, columns):
     """Tuple of a canonical record in ``columns`` order (for createDataFrame)."""
     return tuple(record.get(c) for c in columns)
-
-
-# ---- merge into the processed table (reference of the job's Spark steps) --
-
-
-def touched_partitions(new_rows, existing_key_dts, spec):
-    """Partitions a batch rewrites: the dts of its rows plus every dt that
-    holds an older version of one of its keys.
-
-    ``existing_key_dts`` iterates over (key tuple, dt) of the stored rows.
-    """
-    keys = {dedup.dedup_key(r, spec) for r in new_rows}
-    touched = {r[schema.PARTITION_COLUMN] for r in new_rows}
-    touched |= {dt for key, dt in existing_key_dts if key in keys}
-    return touched
-
-
-def merge_batch(new_rows, existing_rows, spec):
-    """Merge a batch of processed rows into stored rows, latest per key.
-
-    Returns {dt: rows} for every touched partition; a partition mapped to
-    [] must be deleted (its rows moved to other partitions). Partitions not
-    in the result are left as they are. This is exactly what the
-    raw->processed job does with Spark (left-semi join for the key lookup,
-    reduceByKey with dedup.pick_latest, dynamic partition overwrite).
-    """
-    existing_rows = list(existing_rows)
-    touched = touched_partitions(
-        new_rows, ((dedup.dedup_key(r, spec), r[schema.PARTITION_COLUMN]) for r in existing_rows), spec)
-    candidates = list(new_rows) + [r for r in existing_rows if r[schema.PARTITION_COLUMN] in touched]
-    result = {dt: [] for dt in touched}
-    for row in dedup.dedup_records(candidates, spec):
-        result[row[schema.PARTITION_COLUMN]].append(row)
-    return result

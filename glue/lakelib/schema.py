@@ -54,12 +54,6 @@ DEFAULT_KEY_BUCKETS = 16
 MAX_KEY_BUCKETS = 1024
 PARTITION_COLUMN_TYPE = STRING
 
-# How the jobs render timestamps as text when they move stored rows from
-# Spark to Python (Spark datetime pattern, session time zone UTC) and the
-# matching Python rendering. Both give e.g. 2024-05-01T10:00:00.123456Z.
-SPARK_TIMESTAMP_TEXT_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"
-SPARK_DATE_TEXT_FORMAT = "yyyy-MM-dd"
-
 TRUE_STRINGS = frozenset({"true", "t", "yes", "y", "1"})
 FALSE_STRINGS = frozenset({"false", "f", "no", "n", "0"})
 

@@ -71,50 +71,5 @@ class LookbackTest(unittest.TestCase):
                                                      start="2024-05-01"), ["2024-05-03"])
 
 
-class FileSizingTest(unittest.TestCase):
-    MB = partitions.MIB
-
-    def test_files_for_bytes(self):
-        self.assertEqual(partitions.files_for_bytes(0, 256), 1)
-        self.assertEqual(partitions.files_for_bytes(10 * self.MB, 256), 1)
-        self.assertEqual(partitions.files_for_bytes(256 * self.MB, 256), 1)
-        self.assertEqual(partitions.files_for_bytes(256 * self.MB + 1, 256), 2)
-        self.assertEqual(partitions.files_for_bytes(10 * 1024 * self.MB, 1024), 10)
-        with self.assertRaises(ValueError):
-            partitions.files_for_bytes(1, 0)
-
-    def test_multi_file_partitions_stay_within_half_target_and_target(self):
-        for size_mb in (257, 300, 511, 512, 513, 1000, 5000):
-            n = partitions.files_for_bytes(size_mb * self.MB, 256)
-            per_file = size_mb / n
-            self.assertGreaterEqual(per_file, 128, size_mb)
-            self.assertLessEqual(per_file, 256, size_mb)
-
-    def test_plan_output_files(self):
-        plan, total = partitions.plan_output_files(
-            {"2024-05-02": 600 * self.MB, "2024-05-01": 10 * self.MB, "2024-05-03": 256 * self.MB}, 256)
-        self.assertEqual(plan, {"2024-05-01": (0, 1), "2024-05-02": (1, 3), "2024-05-03": (4, 1)})
-        self.assertEqual(total, 5)
-
-    def test_output_partition_is_stable_and_in_range(self):
-        plan, total = partitions.plan_output_files({"2024-05-01": 1, "2024-05-02": 2000 * self.MB}, 256)
-        seen = set()
-        for i in range(200):
-            idx = partitions.output_partition(plan, "2024-05-02", (f"o-{i}",))
-            self.assertEqual(idx, partitions.output_partition(plan, "2024-05-02", (f"o-{i}",)))
-            self.assertTrue(1 <= idx < total)
-            seen.add(idx)
-        self.assertEqual(len(seen), plan["2024-05-02"][1], "keys spread over every file of the partition")
-        self.assertEqual(partitions.output_partition(plan, "2024-05-01", ("x",)), 0)
-        # crc32 of the canonical JSON: does not depend on PYTHONHASHSEED
-        self.assertEqual(partitions.bucket_of(("o-1",), 1000), partitions.bucket_of(("o-1",), 1000))
-
-    def test_estimated_row_bytes(self):
-        small = partitions.estimated_row_bytes({"a": 1})
-        big = partitions.estimated_row_bytes({"a": "x" * 4000})
-        self.assertGreaterEqual(small, 1)
-        self.assertAlmostEqual(big, 4000 / partitions.JSON_TO_PARQUET_RATIO, delta=10)
-
-
 if __name__ == "__main__":
     unittest.main()

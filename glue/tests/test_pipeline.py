@@ -5,7 +5,7 @@ import unittest
 
 import support
 from support import ts
-from lakelib import pipeline, quarantine as q, schema
+from lakelib import pipeline, quarantine as q
 from lakelib.envelope import FIREHOSE, LANDING
 
 NOW = "2024-05-02T08:00:00.000000Z"
@@ -166,34 +166,9 @@ class QuarantineTest(unittest.TestCase):
         self.assertEqual(tags, [pipeline.VALID, pipeline.QUARANTINE])
 
 
-class StorageTest(unittest.TestCase):
+class RowsTest(unittest.TestCase):
     def setUp(self):
         self.orders = support.dataset("orders")
-
-    def test_round_trip_through_storage_text(self):
-        _, row = pipeline.process_raw(FIREHOSE, dms("update", support.order(updated_at="2024-05-01T10:00:00.123456Z")),
-                                      self.orders, NOW)
-        text = pipeline.to_storage_text(row, self.orders)
-        self.assertEqual(text["updated_at"], "2024-05-01T10:00:00.123456Z")
-        self.assertEqual(pipeline.from_storage(json.loads(json.dumps(text)), self.orders), row)
-
-    def test_from_storage_defaults_deleted_and_checks_dt(self):
-        stored = {"order_id": "o", "customer_id": "c", "status": "paid", "amount": 1.0, "currency": "EUR",
-                  "updated_at": "2024-05-01T10:00:00.000000Z", "dt": "2024-05-01"}
-        record = pipeline.from_storage(stored, self.orders)
-        self.assertIs(record["_is_deleted"], False)
-        self.assertIsNone(record["_received_at"])
-        with self.assertRaises(ValueError):
-            pipeline.from_storage(dict(stored, dt="2024/05/01"), self.orders)
-        with self.assertRaises(ValueError):
-            pipeline.from_storage(dict(stored, amount="lots"), self.orders)
-
-    def test_storage_text_columns(self):
-        kinds = dict(pipeline.storage_text_columns(self.orders))
-        self.assertEqual(kinds["updated_at"], "timestamp")
-        self.assertEqual(kinds["_received_at"], "timestamp")
-        self.assertEqual(kinds["amount"], "plain")
-        self.assertEqual(kinds["dt"], "plain")
 
     def test_rows_for_spark(self):
         cols = pipeline.row_columns(self.orders)
@@ -201,11 +176,6 @@ class StorageTest(unittest.TestCase):
         self.assertTrue(pipeline.row_ddl(self.orders).endswith("`_is_deleted` BOOLEAN, `_received_at` TIMESTAMP, `dt` STRING"))
         self.assertEqual(pipeline.to_row({"order_id": "o", "dt": "2024-05-01"}, ["order_id", "amount", "dt"]),
                          ("o", None, "2024-05-01"))
-
-    def test_spark_and_python_timestamp_text_agree(self):
-        # Spark pattern yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z' <-> schema.format_timestamp
-        self.assertEqual(schema.SPARK_TIMESTAMP_TEXT_FORMAT, "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
-        self.assertEqual(schema.format_timestamp(ts(2024, 1, 2, 3, 4, 5, 6)), "2024-01-02T03:04:05.000006Z")
 
 
 class SourcesTest(unittest.TestCase):
@@ -245,91 +215,3 @@ class SourcesTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
-
-
-class MergeBatchTest(unittest.TestCase):
-    """Semantics of the processed-table merge across runs."""
-
-    def setUp(self):
-        self.orders = support.dataset("orders")
-
-    def rows(self, *raws):
-        out = []
-        for raw in raws:
-            tag, row = pipeline.process_raw(FIREHOSE, raw, self.orders, NOW)
-            self.assertEqual(tag, pipeline.VALID, row)
-            out.append(row)
-        return out
-
-    @staticmethod
-    def apply(table, result):
-        table = {dt: list(rows) for dt, rows in table.items()}
-        for dt, rows in result.items():
-            if rows:
-                table[dt] = rows
-            else:
-                table.pop(dt, None)
-        return table
-
-    @staticmethod
-    def all_rows(table):
-        return [r for rows in table.values() for r in rows]
-
-    def test_first_load(self):
-        batch = self.rows(dms("insert", support.order(order_id="o-1")), dms("insert", support.order(order_id="o-2")))
-        result = pipeline.merge_batch(batch, [], self.orders)
-        self.assertEqual(sorted(result), ["2024-05-01"])
-        self.assertEqual(len(result["2024-05-01"]), 2)
-
-    def test_update_moves_a_key_to_its_new_partition(self):
-        table = self.apply({}, pipeline.merge_batch(
-            self.rows(dms("insert", support.order(order_id="o-1")),
-                      dms("insert", support.order(order_id="o-2"))), [], self.orders))
-        update = self.rows(dms("update", support.order(order_id="o-1", status="paid",
-                                                       updated_at="2024-05-03T09:00:00Z"),
-                               stamp="2024-05-03T09:00:01Z"))
-        result = pipeline.merge_batch(update, self.all_rows(table), self.orders)
-        self.assertEqual(sorted(result), ["2024-05-01", "2024-05-03"], "old partition of the key is rewritten")
-        table = self.apply(table, result)
-        self.assertEqual([r["order_id"] for r in table["2024-05-01"]], ["o-2"])
-        self.assertEqual([(r["order_id"], r["status"]) for r in table["2024-05-03"]], [("o-1", "paid")])
-
-    def test_partition_left_empty_is_deleted(self):
-        table = self.apply({}, pipeline.merge_batch(self.rows(dms("insert", support.order())), [], self.orders))
-        update = self.rows(dms("update", support.order(updated_at="2024-05-04T00:00:00Z"),
-                               stamp="2024-05-04T00:00:01Z"))
-        result = pipeline.merge_batch(update, self.all_rows(table), self.orders)
-        self.assertEqual(result["2024-05-01"], [])
-        self.assertEqual(sorted(self.apply(table, result)), ["2024-05-04"])
-
-    def test_late_older_version_does_not_win(self):
-        table = self.apply({}, pipeline.merge_batch(self.rows(
-            dms("update", support.order(status="paid", updated_at="2024-05-02T00:00:00Z"))), [], self.orders))
-        late = self.rows(dms("insert", support.order(status="placed"), stamp="2024-05-05T00:00:00Z"))
-        table = self.apply(table, pipeline.merge_batch(late, self.all_rows(table), self.orders))
-        self.assertEqual([(r["dt"], r["status"]) for r in self.all_rows(table)], [("2024-05-02", "paid")])
-
-    def test_delete_replaces_the_row_with_a_tombstone(self):
-        table = self.apply({}, pipeline.merge_batch(self.rows(dms("insert", support.order())), [], self.orders))
-        delete = self.rows(dms("delete", {"order_id": "o-1"}, stamp="2024-05-01T12:00:00Z"))
-        table = self.apply(table, pipeline.merge_batch(delete, self.all_rows(table), self.orders))
-        rows = self.all_rows(table)
-        self.assertEqual(len(rows), 1)
-        self.assertTrue(rows[0]["_is_deleted"])
-
-    def test_reprocessing_the_same_input_is_idempotent(self):
-        batch = self.rows(dms("insert", support.order(order_id="o-1")),
-                          dms("update", support.order(order_id="o-1", status="paid",
-                                                      updated_at="2024-05-02T00:00:00Z")),
-                          dms("insert", support.order(order_id="o-2")))
-        once = self.apply({}, pipeline.merge_batch(batch, [], self.orders))
-        twice = self.apply(once, pipeline.merge_batch(batch, self.all_rows(once), self.orders))
-        self.assertEqual(once, twice)
-
-    def test_storage_round_trip_keeps_merge_stable(self):
-        batch = self.rows(dms("insert", support.order()))
-        table = self.apply({}, pipeline.merge_batch(batch, [], self.orders))
-        stored = [pipeline.from_storage(json.loads(json.dumps(pipeline.to_storage_text(r, self.orders))), self.orders)
-                  for r in self.all_rows(table)]
-        again = self.apply(table, pipeline.merge_batch(batch, stored, self.orders))
-        self.assertEqual(again, table)

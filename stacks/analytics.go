@@ -14,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/config"
+	"github.com/example/datalake/constructs/catalog"
 	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/constructs/workgroup"
 	"github.com/example/datalake/dataset"
@@ -82,12 +83,11 @@ func NewAnalytics(scope constructs.Construct, id string, props AnalyticsProps) *
 		RecursiveDelete:      props.Destroy,
 	})
 
-	db := awsglue.NewDatabase(stack, jsii.String("AthenaDatabase"), &awsglue.DatabaseProps{
-		DatabaseName: jsii.String(cfg.AthenaDatabaseName),
-		Description:  jsii.String("Analyst-facing tables over the curated zone and the quarantine of " + cfg.Prefix()),
+	a.Database = catalog.NewDatabase(stack, "AthenaDatabase", catalog.DatabaseProps{
+		Name:        cfg.AthenaDatabaseName,
+		Description: "Analyst-facing tables over the curated zone and the quarantine of " + cfg.Prefix(),
+		Destroy:     props.Destroy,
 	})
-	db.ApplyRemovalPolicy(removalPolicy(props.Destroy))
-	a.Database = db
 
 	a.addTables(cfg, st, props.ProjectionStart)
 	a.addNamedQueries(cfg)
@@ -98,7 +98,7 @@ func NewAnalytics(scope constructs.Construct, id string, props AnalyticsProps) *
 		awscdk.Annotations_Of(stack).AddInfo(jsii.String("QuickSight is off: set quicksight.principal_arn (a QuickSight user or group ARN) in this environment's block of cdk.json to create the Athena data source and one dataset per curated table."))
 	}
 	if cfg.Redshift.Enabled {
-		a.addSpectrum(cfg, props.Processing.Database)
+		a.addSpectrum(cfg)
 	}
 
 	output(stack, "WorkGroupName", a.WorkGroup.Name(), "Athena workgroup to query the lake with")
@@ -109,36 +109,14 @@ func NewAnalytics(scope constructs.Construct, id string, props AnalyticsProps) *
 
 // addTables declares the analyst tables in the Athena database: the
 // curated daily aggregates and joins (Parquet) and each dataset's
-// quarantine (gzip JSON lines). The L2 S3Table renders the projection
-// parameters and the location from typed props; storage.location.template
-// is a plain table parameter. Partition projection means a new day is
-// queryable at once, without a crawler or MSCK REPAIR.
+// quarantine (gzip JSON lines), partitioned by day with projection
+// (constructs/catalog).
 func (a *Analytics) addTables(cfg *config.Config, st *Storage, start string) {
 	table := func(id, name, description string, bucket awss3.IBucket, prefix string, cols []dataset.TableColumn, format awsglue.DataFormat, compressed bool) {
 		a.columns[name] = cols
-		a.Tables[name] = awsglue.NewS3Table(a.Stack, jsii.String(id), &awsglue.S3TableProps{
-			Database:      a.Database,
-			TableName:     jsii.String(name),
-			Description:   jsii.String(description),
-			Columns:       columns(cols),
-			PartitionKeys: &[]*awsglue.Column{{Name: jsii.String("dt"), Type: awsglue.Schema_STRING()}},
-			PartitionProjection: &map[string]awsglue.PartitionProjectionConfiguration{
-				"dt": awsglue.PartitionProjectionConfiguration_Date(&awsglue.DatePartitionProjectionConfigurationProps{
-					Format: jsii.String("yyyy-MM-dd"),
-					Min:    jsii.String(start),
-					Max:    jsii.String("NOW"),
-					Step:   &awsglue.DateProjectionStep{Interval: jsii.Number(1), IntervalUnit: awsglue.DateIntervalUnit_DAYS},
-				}),
-			},
-			Parameters: &map[string]*string{
-				"storage.location.template": jsii.String("s3://" + *bucket.BucketName() + "/" + prefix + layout.DayKey + "=${dt}/"),
-			},
-			DataFormat: format,
-			Compressed: jsii.Bool(compressed),
-			Storage:    awsglue.S3TableStorage_FromBucket(bucket),
-			S3Prefix:   jsii.String(prefix),
-			// SSE-KMS with the lake key; readers decrypt with their key grant.
-			HasEncryptedData: jsii.Bool(true),
+		a.Tables[name] = catalog.NewTable(a.Stack, id, catalog.TableProps{
+			Database: a.Database, Name: name, Description: description, Columns: cols,
+			Bucket: bucket, Prefix: prefix, Format: format, Compressed: compressed, ProjectionStart: start,
 		})
 	}
 	for _, d := range cfg.Datasets {
@@ -224,7 +202,7 @@ func (a *Analytics) addQuickSight(cfg *config.Config, st *Storage) {
 	// Athena writes results with the caller's credentials.
 	st.AthenaResults.GrantReadWrite(role, jsii.String("results/*"))
 	a.WorkGroup.GrantQuery(role)
-	grantCatalogRead(role, stack, cfg.AthenaDatabaseName, a.CuratedTables...)
+	catalog.GrantRead(role, cfg.AthenaDatabaseName, a.CuratedTables...)
 	compliance.GrantWildcards(role, "QuickSight reads the curated tables' prefixes and reads and writes query results.", idCurated, idAthenaResults)
 	a.QuickSightRole = role
 
@@ -306,7 +284,7 @@ func quickSightType(t string) string {
 // addSpectrum creates the role an existing Redshift (serverless namespace
 // or provisioned cluster, named in config) assumes to read the curated
 // zone through the Glue catalog, and prints the statements to run.
-func (a *Analytics) addSpectrum(cfg *config.Config, catalog awsglue.IDatabase) {
+func (a *Analytics) addSpectrum(cfg *config.Config) {
 	stack, rs := a.Stack, cfg.Redshift
 	sourceAccount := &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()}}
 	role := awsiam.NewRole(stack, jsii.String("SpectrumRole"), &awsiam.RoleProps{
@@ -325,8 +303,8 @@ func (a *Analytics) addSpectrum(cfg *config.Config, catalog awsglue.IDatabase) {
 	for _, name := range a.CuratedTables {
 		a.Tables[name].GrantRead(role)
 	}
-	grantCatalogRead(role, stack, cfg.AthenaDatabaseName, a.CuratedTables...)
-	grantCatalogRead(role, stack, cfg.DataCatalogDatabaseName, a.CuratedTables...)
+	catalog.GrantRead(role, cfg.AthenaDatabaseName, a.CuratedTables...)
+	catalog.GrantRead(role, cfg.DataCatalogDatabaseName, a.CuratedTables...)
 	compliance.GrantWildcards(role, "Redshift Spectrum reads the curated tables' prefixes.", idCurated)
 	a.SpectrumRole = role
 

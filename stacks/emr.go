@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 
 	"github.com/example/datalake/config"
+	"github.com/example/datalake/constructs/catalog"
 	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/constructs/emrspark"
 )
@@ -21,7 +22,7 @@ func newEmrApplication(stack awscdk.Stack, cfg *config.Config, st *Storage) *str
 		Logs: st.Processed, Key: st.Key,
 		Read:  []awss3.IBucket{st.Raw},
 		Write: []awss3.IBucket{st.Processed, st.Curated},
-		Grant: func(role awsiam.IRole) { grantCatalogRead(role, stack, cfg.DataCatalogDatabaseName, "*") },
+		Grant: func(role awsiam.IRole) { catalog.GrantRead(role, cfg.DataCatalogDatabaseName, "*") },
 	})
 	compliance.GrantWildcards(app.JobRole, "EMR jobs read every zone and write processed and curated data (heavy processing across datasets).", idRaw, idProcessed, idCurated)
 	compliance.Suppress(app.JobRole, compliance.Suppression{

@@ -2,8 +2,6 @@ package stacks
 
 import (
 	"encoding/json"
-	"fmt"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -15,7 +13,9 @@ import (
 
 	"github.com/example/datalake/assets"
 	"github.com/example/datalake/config"
+	"github.com/example/datalake/constructs/catalog"
 	"github.com/example/datalake/constructs/compliance"
+	"github.com/example/datalake/constructs/gluejob"
 	"github.com/example/datalake/constructs/icebergtable"
 	"github.com/example/datalake/dataset"
 	"github.com/example/datalake/layout"
@@ -92,7 +92,7 @@ const (
 	// Environment): 1 when a dataset's rules failed, 0 when they passed.
 	QualityMetricsNamespace = "DataLake/Quality"
 	// ProjectionStart is the first day partition projection enumerates.
-	ProjectionStart = "2020-01-01"
+	ProjectionStart = catalog.DefaultProjectionStart
 )
 
 // NewProcessing builds the processing stack.
@@ -100,13 +100,12 @@ func NewProcessing(scope constructs.Construct, id string, props ProcessingProps)
 	cfg, st := props.Config, props.Storage
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	p := &Processing{Stack: stack, ProcessedTables: map[string]*icebergtable.Table{}, destroy: props.Destroy}
-	removal := removalPolicy(props.Destroy)
 
-	db := awsglue.NewDatabase(stack, jsii.String("CatalogDatabase"), &awsglue.DatabaseProps{
-		DatabaseName: jsii.String(cfg.DataCatalogDatabaseName),
-		Description:  jsii.String("Tables of the raw, processed and curated zones of " + cfg.Prefix()),
+	db := catalog.NewDatabase(stack, "CatalogDatabase", catalog.DatabaseProps{
+		Name:        cfg.DataCatalogDatabaseName,
+		Description: "Tables of the raw, processed and curated zones of " + cfg.Prefix(),
+		Destroy:     props.Destroy,
 	})
-	db.ApplyRemovalPolicy(removal)
 	p.Database = db
 
 	secName := cfg.Prefix() + "-glue"
@@ -133,31 +132,6 @@ func NewProcessing(scope constructs.Construct, id string, props ProcessingProps)
 	return p
 }
 
-// glueType turns a catalog type string into the Glue L2 type.
-func glueType(t string) awsglue.Type {
-	return awsglue.Schema_Custom(jsii.String(t), jsii.Bool(!strings.HasPrefix(t, "struct<")))
-}
-
-func columns(cols []dataset.TableColumn) *[]*awsglue.Column {
-	out := make([]*awsglue.Column, len(cols))
-	for i, c := range cols {
-		out[i] = &awsglue.Column{Name: jsii.String(c.Name), Type: glueType(c.Type)}
-	}
-	return &out
-}
-
-// dtProjection: one partition per day from ProjectionStart to today, so
-// a new day is queryable without a crawler or MSCK REPAIR.
-func dtProjection() *map[string]awsglue.PartitionProjectionConfiguration {
-	return &map[string]awsglue.PartitionProjectionConfiguration{
-		"dt": awsglue.PartitionProjectionConfiguration_Date(&awsglue.DatePartitionProjectionConfigurationProps{
-			Format: jsii.String("yyyy-MM-dd"),
-			Min:    jsii.String(ProjectionStart),
-			Max:    jsii.String("NOW"),
-		}),
-	}
-}
-
 // tableMaintenance is the optimizer settings every processed table shares
 // (nil when table_maintenance is off): one role, in the jobs' network when
 // there is one.
@@ -165,7 +139,7 @@ func (p *Processing) tableMaintenance(cfg *config.Config) *icebergtable.Maintena
 	if !config.Bool(cfg.TableMaintenance) {
 		return nil
 	}
-	role := glueRole(p.Stack, "TableMaintenanceRole", "Runs the Glue table optimizers of the processed Iceberg tables")
+	role := gluejob.NewRole(p.Stack, "TableMaintenanceRole", "Runs the Glue table optimizers of the processed Iceberg tables")
 	m := &icebergtable.Maintenance{
 		Role:                    role,
 		SnapshotRetentionDays:   float64(cfg.SnapshotRetentionDays),
@@ -174,13 +148,13 @@ func (p *Processing) tableMaintenance(cfg *config.Config) *icebergtable.Maintena
 	}
 	if p.Connection != nil {
 		m.ConnectionName = *p.Connection.ConnectionName()
-		allowJobNetwork(role)
+		gluejob.AllowNetwork(role)
 		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("glue:GetConnection"),
 			Resources: jsii.Strings(*p.Connection.ConnectionArn()),
 		}))
 	}
-	suppressJobRole(role, "the table optimizers read, rewrite and delete files of the processed tables.", idProcessed)
+	gluejob.AcknowledgeJobRole(role, "the table optimizers read, rewrite and delete files of the processed tables.", idProcessed)
 	return m
 }
 
@@ -196,23 +170,13 @@ func icebergColumns(d dataset.Spec) []icebergtable.Column {
 
 // addTables declares every dataset's table in each zone, from the
 // declaration: raw (JSON envelopes), processed (Apache Iceberg) and curated
-// daily aggregates and joins (Parquet); the Parquet tables are partitioned
-// by dt with projection.
+// daily aggregates and joins (Parquet); the Parquet and JSON tables are
+// partitioned by dt with projection (constructs/catalog).
 func (p *Processing) addTables(cfg *config.Config, st *Storage, db awsglue.IDatabase) {
 	table := func(id, name, description string, bucket awss3.IBucket, prefix string, cols []dataset.TableColumn, format awsglue.DataFormat) {
-		awsglue.NewS3Table(p.Stack, jsii.String(id), &awsglue.S3TableProps{
-			Database:            db,
-			TableName:           jsii.String(name),
-			Description:         jsii.String(description),
-			Columns:             columns(cols),
-			PartitionKeys:       &[]*awsglue.Column{{Name: jsii.String("dt"), Type: awsglue.Schema_STRING()}},
-			PartitionProjection: dtProjection(),
-			DataFormat:          format,
-			Storage:             awsglue.S3TableStorage_FromBucket(bucket),
-			S3Prefix:            jsii.String(prefix),
-			// The objects are SSE-KMS with the lake key; Athena and Glue
-			// decrypt transparently with the reader's key grant.
-			HasEncryptedData: jsii.Bool(true),
+		catalog.NewTable(p.Stack, id, catalog.TableProps{
+			Database: db, Name: name, Description: description, Columns: cols,
+			Bucket: bucket, Prefix: prefix, Format: format,
 		})
 	}
 	maintenance := p.tableMaintenance(cfg)
@@ -239,69 +203,17 @@ func (p *Processing) addTables(cfg *config.Config, st *Storage, db awsglue.IData
 	}
 }
 
-// glueRole returns a role for a Glue job or crawler with what every run
-// needs besides data access: writing its (KMS-encrypted) logs and metrics.
-func glueRole(stack awscdk.Stack, id, description string) awsiam.Role {
-	role := awsiam.NewRole(stack, jsii.String(id), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil),
-		Description: jsii.String(description),
-	})
-	// Hand-written: the Glue service-role managed policy would grant every
-	// bucket named aws-glue-*; runs only need their own log groups.
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"),
-		Resources: jsii.Strings(fmt.Sprintf("arn:%s:logs:%s:%s:log-group:/aws-glue/*",
-			*stack.Partition(), *stack.Region(), *stack.Account())),
-	}))
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:    jsii.Strings("cloudwatch:PutMetricData"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"cloudwatch:namespace": []string{"Glue", "Glue Data Quality"}}},
-	}))
-	return role
-}
-
-// allowJobNetwork lets a job (or optimizer) role place its network interfaces in
-// the connection's subnet: Glue creates, describes, tags and deletes them
-// with the job's role (the statement AWS documents in AWSGlueServiceRole).
-// Describe* and the ENI actions take no narrower resource than "*".
-func allowJobNetwork(role awsiam.Role) {
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces",
-			"ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs", "ec2:DescribeVpcAttribute",
-			"ec2:DescribeVpcEndpoints", "ec2:DescribeRouteTables"),
-		Resources: jsii.Strings("*"),
-	}))
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:    jsii.Strings("ec2:CreateTags", "ec2:DeleteTags"),
-		Resources:  jsii.Strings("arn:" + *awscdk.Stack_Of(role).Partition() + ":ec2:*:*:network-interface/*"),
-		Conditions: &map[string]interface{}{"ForAllValues:StringEquals": map[string]interface{}{"aws:TagKeys": []string{"aws-glue-service-resource"}}},
-	}))
-	compliance.Suppress(role, compliance.Suppression{
-		ID:             "AwsSolutions-IAM5",
-		Reason:         "Glue creates, describes and deletes the network interfaces of a job or table optimizer in the connection's subnet with its role; EC2 offers no narrower resource for these actions, and tags are limited to aws-glue-service-resource.",
-		AppliesToRegex: []string{`/^Resource::\*$/g`, `/^Resource::arn:<AWS::Partition>:ec2:\*:\*:network-interface\/\*$/g`},
-	})
-}
-
-// catalogArns are the catalog, the database and its tables matching
-// tablePattern, for glue:* table actions.
-func catalogArns(stack awscdk.Stack, db string, tablePattern string) *[]*string {
-	base := fmt.Sprintf("arn:%s:glue:%s:%s:", *stack.Partition(), *stack.Region(), *stack.Account())
-	return jsii.Strings(base+"catalog", base+"database/"+db, base+"table/"+db+"/"+tablePattern)
-}
-
 // addLandingCrawler discovers the schema of files people and exports drop
 // under landing/ (the declared datasets need no crawler: their tables come
 // from the declarations).
 func (p *Processing) addLandingCrawler(cfg *config.Config, st *Storage, db awsglue.IDatabase, secName string) awsglue.CfnCrawler {
 	stack := p.Stack
-	role := glueRole(stack, "LandingCrawlerRole", "Crawls the raw zone's landing prefix")
+	role := gluejob.NewRole(stack, "LandingCrawlerRole", "Crawls the raw zone's landing prefix")
 	st.Raw.GrantRead(role, jsii.String(layout.Landing+"*"))
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings("glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
 			"glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition"),
-		Resources: catalogArns(stack, cfg.DataCatalogDatabaseName, "landing_*"),
+		Resources: catalog.Arns(stack, cfg.DataCatalogDatabaseName, "landing_*"),
 	}))
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("glue:GetSecurityConfiguration"),

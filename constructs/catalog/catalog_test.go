@@ -1,0 +1,135 @@
+package catalog
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/constructs/constructtest"
+	"github.com/example/datalake/dataset"
+)
+
+var tpl map[string]any
+var nagErrors []string
+var misuse []string
+
+var cols = []dataset.TableColumn{{Name: "order_id", Type: "string"}, {Name: "amount", Type: "double"}, {Name: "meta", Type: "struct<a:int>"}}
+
+func TestMain(m *testing.M) {
+	constructtest.Main(m, func() {
+		stack := constructtest.NewStack("Catalog")
+		bucket := awss3.NewBucket(stack, jsii.String("Data"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
+		db := NewDatabase(stack, "Db", DatabaseProps{Name: "t_lake", Description: "test"})
+		NewDatabase(stack, "Scratch", DatabaseProps{Name: "t_scratch", Destroy: true})
+		NewTable(stack, "Orders", TableProps{Database: db, Name: "orders_daily", Columns: cols, Bucket: bucket, Prefix: "orders_daily/", Format: awsglue.DataFormat_PARQUET()})
+		NewTable(stack, "Late", TableProps{Database: db, Name: "late", Columns: cols[:1], Bucket: bucket, Prefix: "q/late/", Format: awsglue.DataFormat_JSON(), Compressed: true, ProjectionStart: "2024-06-01"})
+		reader := awsiam.NewRole(stack, jsii.String("Reader"), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})
+		GrantRead(reader, "t_lake", "orders_daily", "late")
+		for _, bad := range []TableProps{
+			{Database: db, Name: "noslash", Columns: cols, Bucket: bucket, Prefix: "x", Format: awsglue.DataFormat_JSON()},
+			{Database: db, Name: "dtcol", Columns: []dataset.TableColumn{{Name: "dt", Type: "string"}}, Bucket: bucket, Prefix: "x/", Format: awsglue.DataFormat_JSON()},
+		} {
+			func() {
+				defer func() { misuse = append(misuse, fmt.Sprint(recover())) }()
+				NewTable(stack, "Bad"+bad.Name, bad)
+			}()
+		}
+		tpl, nagErrors = constructtest.Synth(stack, "/Data/", "/Reader/")
+	})
+}
+
+func table(t *testing.T, name string) map[string]any {
+	t.Helper()
+	for _, tb := range constructtest.OfType(tpl, "AWS::Glue::Table") {
+		if ti := tb["TableInput"].(map[string]any); ti["Name"] == name {
+			return ti
+		}
+	}
+	t.Fatalf("no table %s", name)
+	return nil
+}
+
+// Every table is partitioned by dt with projection from the start day to
+// NOW, one day per partition, located at <prefix>dt=<day>/: a new day is
+// queryable without a crawler. Its columns are the declared ones, in order.
+func TestTablesProjectDays(t *testing.T) {
+	for name, want := range map[string][2]string{"orders_daily": {DefaultProjectionStart, "orders_daily/"}, "late": {"2024-06-01", "q/late/"}} {
+		ti := table(t, name)
+		p := ti["Parameters"].(map[string]any)
+		if p["projection.enabled"] != "true" || p["projection.dt.type"] != "date" || p["projection.dt.range"] != want[0]+",NOW" ||
+			p["projection.dt.interval"] != "1" || p["projection.dt.interval.unit"] != "DAYS" || p["projection.dt.format"] != "yyyy-MM-dd" {
+			t.Errorf("%s projection = %v", name, p)
+		}
+		if loc := constructtest.JSON(p["storage.location.template"]); !strings.Contains(loc, "/"+want[1]+"dt=${dt}/") {
+			t.Errorf("%s location template = %s", name, loc)
+		}
+		if pk := constructtest.JSON(ti["PartitionKeys"]); pk != `[{"Name":"dt","Type":"string"}]` {
+			t.Errorf("%s partition keys = %s", name, pk)
+		}
+	}
+	got := table(t, "orders_daily")["StorageDescriptor"].(map[string]any)["Columns"].([]any)
+	if len(got) != len(cols) {
+		t.Fatalf("columns = %v", got)
+	}
+	for i, c := range cols {
+		if g := got[i].(map[string]any); g["Name"] != c.Name || g["Type"] != c.Type {
+			t.Errorf("column %d = %v, want %v", i, g, c)
+		}
+	}
+	if sd := table(t, "late")["StorageDescriptor"].(map[string]any); sd["Compressed"] != true {
+		t.Errorf("compressed table = %v", sd)
+	}
+}
+
+// Databases are retained unless Destroy says otherwise.
+func TestDatabasesRetainedByDefault(t *testing.T) {
+	for id, r := range tpl["Resources"].(map[string]any) {
+		r := r.(map[string]any)
+		if r["Type"] != "AWS::Glue::Database" {
+			continue
+		}
+		want := "Retain"
+		if strings.HasPrefix(id, "Scratch") {
+			want = "Delete"
+		}
+		if r["DeletionPolicy"] != want {
+			t.Errorf("%s DeletionPolicy = %v, want %s", id, r["DeletionPolicy"], want)
+		}
+	}
+}
+
+// The read grant names the catalog, the database and each table (Glue
+// checks all three), read actions only.
+func TestGrantReadNamesCatalogDatabaseTables(t *testing.T) {
+	pol := constructtest.JSON(constructtest.OfType(tpl, "AWS::IAM::Policy"))
+	for _, want := range []string{":catalog\"", ":database/t_lake\"", ":table/t_lake/orders_daily\"", ":table/t_lake/late\"", "glue:GetPartitions"} {
+		if !strings.Contains(pol, want) {
+			t.Errorf("grant lacks %s: %s", want, pol)
+		}
+	}
+	for _, write := range []string{"glue:UpdateTable", "glue:CreateTable", "glue:Delete", "glue:*"} {
+		if strings.Contains(pol, write) {
+			t.Errorf("read grant has %s", write)
+		}
+	}
+}
+
+func TestMisuseIsNamed(t *testing.T) {
+	want := []string{`table "noslash" needs Database, Name, Columns, Bucket, Format and a Prefix ending in / (got "x")`, `table "dtcol" declares dt, its partition column`}
+	for i, w := range want {
+		if i >= len(misuse) || !strings.Contains(misuse[i], w) {
+			t.Errorf("panic %d = %v, want %q", i, misuse, w)
+		}
+	}
+}
+
+func TestPassesCdkNag(t *testing.T) {
+	for _, e := range nagErrors {
+		t.Error(e)
+	}
+}

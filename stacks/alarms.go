@@ -4,16 +4,14 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsbudgets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawsevents"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/datalake/constructs/alarms"
 	"github.com/example/datalake/layout"
 )
 
@@ -57,42 +55,6 @@ func FirehoseFreshnessThresholdSeconds(bufferSeconds int) int {
 	return 2*bufferSeconds + FirehoseProcessorBufferSeconds
 }
 
-// alarmSpec is one alarm routed to the topic.
-type alarmSpec struct {
-	id        string
-	metric    awscloudwatch.IMetric
-	threshold float64
-	op        awscloudwatch.ComparisonOperator
-	// missing is chosen per alarm; the comment at each call says why.
-	missing awscloudwatch.TreatMissingData
-	// periods and datapoints: "datapoints of periods" (default 1 of 1).
-	periods, datapoints int
-	description         string
-}
-
-// alarm creates one alarm routed to the topic.
-func (o *Observability) alarm(s alarmSpec) awscloudwatch.Alarm {
-	if s.periods == 0 {
-		s.periods = 1
-	}
-	if s.datapoints == 0 {
-		s.datapoints = s.periods
-	}
-	a := awscloudwatch.NewAlarm(o.Stack, jsii.String(s.id), &awscloudwatch.AlarmProps{
-		AlarmName:          jsii.String(o.cfg.Prefix() + "-" + s.id),
-		Metric:             s.metric,
-		Threshold:          jsii.Number(s.threshold),
-		EvaluationPeriods:  jsii.Number(float64(s.periods)),
-		DatapointsToAlarm:  jsii.Number(float64(s.datapoints)),
-		ComparisonOperator: s.op,
-		TreatMissingData:   s.missing,
-		AlarmDescription:   jsii.String(s.description),
-	})
-	a.AddAlarmAction(awscloudwatchactions.NewSnsAction(o.AlarmTopic))
-	o.Alarms = append(o.Alarms, a)
-	return a
-}
-
 // lakeEventsGroupName is the log group the arrival and job-state rules
 // write to (the dashboard names it; a token would need the stack's output).
 func lakeEventsGroupName(prefix string) string { return "/aws/events/" + prefix + "-lake-events" }
@@ -119,45 +81,45 @@ func (o *Observability) addIngestionAlarms() {
 
 	// Iterator age at half the retention: records older than that are at
 	// risk of expiring before Firehose reads them.
-	o.alarm(alarmSpec{id: "StreamIteratorAge",
-		metric:    in.Stream.MetricGetRecordsIteratorAgeMilliseconds(stat(five, "Maximum")),
-		threshold: float64(cfg.RetentionPeriod) * 3600 * 1000 / 2,
-		op:        awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD, missing: quiet,
-		description: fmt.Sprintf("Records wait in the stream for more than half its %d-hour retention: Firehose is not keeping up.", cfg.RetentionPeriod)})
-	o.alarm(alarmSpec{id: "StreamWriteThrottled",
-		metric:    in.Stream.MetricWriteProvisionedThroughputExceeded(stat(five, "Sum")),
-		threshold: 0, op: gt, missing: quiet,
-		description: "Producers are throttled by the stream: add shards or switch stream_mode to on_demand."})
+	o.notify.Alarm(alarms.Spec{ID: "StreamIteratorAge",
+		Metric:    in.Stream.MetricGetRecordsIteratorAgeMilliseconds(stat(five, "Maximum")),
+		Threshold: float64(cfg.RetentionPeriod) * 3600 * 1000 / 2,
+		Op:        awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD, Missing: quiet,
+		Description: fmt.Sprintf("Records wait in the stream for more than half its %d-hour retention: Firehose is not keeping up.", cfg.RetentionPeriod)})
+	o.notify.Alarm(alarms.Spec{ID: "StreamWriteThrottled",
+		Metric:    in.Stream.MetricWriteProvisionedThroughputExceeded(stat(five, "Sum")),
+		Threshold: 0, Op: gt, Missing: quiet,
+		Description: "Producers are throttled by the stream: add shards or switch stream_mode to on_demand."})
 
 	freshness := FirehoseFreshnessThresholdSeconds(cfg.FirehoseBufferSeconds)
-	o.alarm(alarmSpec{id: "FirehoseDataFreshness",
-		metric:    in.DeliveryStream.Metric(jsii.String("DeliveryToS3.DataFreshness"), stat(five, "Maximum")),
-		threshold: float64(freshness), op: gt, missing: quiet,
-		description: fmt.Sprintf("The oldest record in Firehose is older than %d s (2 x firehose_buffer_seconds %d + validator buffer %d): delivery to the raw zone is late.",
+	o.notify.Alarm(alarms.Spec{ID: "FirehoseDataFreshness",
+		Metric:    in.DeliveryStream.Metric(jsii.String("DeliveryToS3.DataFreshness"), stat(five, "Maximum")),
+		Threshold: float64(freshness), Op: gt, Missing: quiet,
+		Description: fmt.Sprintf("The oldest record in Firehose is older than %d s (2 x firehose_buffer_seconds %d + validator buffer %d): delivery to the raw zone is late.",
 			freshness, cfg.FirehoseBufferSeconds, FirehoseProcessorBufferSeconds)})
-	o.alarm(alarmSpec{id: "FirehoseProcessingFailed",
-		metric:    in.DeliveryStream.Metric(jsii.String("ExecuteProcessing.Success"), stat(five, "Average")),
-		threshold: 1, op: lt, missing: quiet,
-		description: "Firehose could not invoke the validator for some batches (ExecuteProcessing.Success < 1): the records go to errors/processing-failed/ in the raw zone."})
-	o.alarm(alarmSpec{id: "FirehoseDeliveryFailed",
-		metric:    in.DeliveryStream.Metric(jsii.String("DeliveryToS3.Success"), stat(five, "Average")),
-		threshold: 1, op: lt, missing: quiet,
-		description: "Firehose failed to write to the raw bucket (DeliveryToS3.Success < 1): check the Firehose log group and the raw bucket's key and policy."})
+	o.notify.Alarm(alarms.Spec{ID: "FirehoseProcessingFailed",
+		Metric:    in.DeliveryStream.Metric(jsii.String("ExecuteProcessing.Success"), stat(five, "Average")),
+		Threshold: 1, Op: lt, Missing: quiet,
+		Description: "Firehose could not invoke the validator for some batches (ExecuteProcessing.Success < 1): the records go to errors/processing-failed/ in the raw zone."})
+	o.notify.Alarm(alarms.Spec{ID: "FirehoseDeliveryFailed",
+		Metric:    in.DeliveryStream.Metric(jsii.String("DeliveryToS3.Success"), stat(five, "Average")),
+		Threshold: 1, Op: lt, Missing: quiet,
+		Description: "Firehose failed to write to the raw bucket (DeliveryToS3.Success < 1): check the Firehose log group and the raw bucket's key and policy."})
 
 	if in.Validator != nil {
 		v := in.Validator.Function
-		o.alarm(alarmSpec{id: "ValidatorErrors",
-			metric:    v.MetricErrors(stat(five, "Sum")),
-			threshold: 0, op: gt, missing: quiet,
-			description: "The record validator Lambda failed (not a rejected record: the function itself errored). Firehose retries, then marks the batch failed."})
-		o.alarm(alarmSpec{id: "ValidatorThrottles",
-			metric:    v.MetricThrottles(stat(five, "Sum")),
-			threshold: 0, op: gt, missing: quiet, periods: ThrottlePeriods,
-			description: fmt.Sprintf("The record validator has been throttled for %d x 5 minutes: its reserved concurrency is too small for the stream's throughput.", ThrottlePeriods)})
-		o.alarm(alarmSpec{id: "RecordsRejected",
-			metric:    in.Validator.MetricRecordsRejected(stat(five, "Sum")),
-			threshold: 0, op: gt, missing: quiet,
-			description: "The validator rejected records: they are under errors/processing-failed/ in the raw zone; search the validator's log group for \"record rejected\" to see why."})
+		o.notify.Alarm(alarms.Spec{ID: "ValidatorErrors",
+			Metric:    v.MetricErrors(stat(five, "Sum")),
+			Threshold: 0, Op: gt, Missing: quiet,
+			Description: "The record validator Lambda failed (not a rejected record: the function itself errored). Firehose retries, then marks the batch failed."})
+		o.notify.Alarm(alarms.Spec{ID: "ValidatorThrottles",
+			Metric:    v.MetricThrottles(stat(five, "Sum")),
+			Threshold: 0, Op: gt, Missing: quiet, Periods: ThrottlePeriods,
+			Description: fmt.Sprintf("The record validator has been throttled for %d x 5 minutes: its reserved concurrency is too small for the stream's throughput.", ThrottlePeriods)})
+		o.notify.Alarm(alarms.Spec{ID: "RecordsRejected",
+			Metric:    in.Validator.MetricRecordsRejected(stat(five, "Sum")),
+			Threshold: 0, Op: gt, Missing: quiet,
+			Description: "The validator rejected records: they are under errors/processing-failed/ in the raw zone; search the validator's log group for \"record rejected\" to see why."})
 	}
 }
 
@@ -169,16 +131,16 @@ func (o *Observability) addApiAlarms() {
 	}
 	cfg, five := o.cfg, minutes(5)
 	// No requests, no errors and no latency: NOT_BREACHING.
-	o.alarm(alarmSpec{id: "Api5xx",
-		metric:    api.MetricServerError(stat(five, "Sum")),
-		threshold: float64(cfg.Api5xxThreshold), op: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-		missing:     awscloudwatch.TreatMissingData_NOT_BREACHING,
-		description: fmt.Sprintf("The ingestion API returned %d or more 5xx responses in 5 minutes (api_5xx_threshold): producers' records are not reaching the stream.", cfg.Api5xxThreshold)})
-	o.alarm(alarmSpec{id: "ApiLatencyP99",
-		metric:    api.MetricLatency(stat(five, "p99")),
-		threshold: float64(cfg.ApiLatencyP99Ms), op: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-		missing: awscloudwatch.TreatMissingData_NOT_BREACHING, periods: LatencyPeriods,
-		description: fmt.Sprintf("p99 latency of the ingestion API is above %d ms (api_latency_p99_ms) for %d x 5 minutes.", cfg.ApiLatencyP99Ms, LatencyPeriods)})
+	o.notify.Alarm(alarms.Spec{ID: "Api5xx",
+		Metric:    api.MetricServerError(stat(five, "Sum")),
+		Threshold: float64(cfg.Api5xxThreshold), Op: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		Missing:     awscloudwatch.TreatMissingData_NOT_BREACHING,
+		Description: fmt.Sprintf("The ingestion API returned %d or more 5xx responses in 5 minutes (api_5xx_threshold): producers' records are not reaching the stream.", cfg.Api5xxThreshold)})
+	o.notify.Alarm(alarms.Spec{ID: "ApiLatencyP99",
+		Metric:    api.MetricLatency(stat(five, "p99")),
+		Threshold: float64(cfg.ApiLatencyP99Ms), Op: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		Missing: awscloudwatch.TreatMissingData_NOT_BREACHING, Periods: LatencyPeriods,
+		Description: fmt.Sprintf("p99 latency of the ingestion API is above %d ms (api_latency_p99_ms) for %d x 5 minutes.", cfg.ApiLatencyP99Ms, LatencyPeriods)})
 }
 
 // --- freshness ------------------------------------------------------------
@@ -260,14 +222,14 @@ func (o *Observability) addFreshnessAlarms() {
 		rule := o.ArrivalRules[d.Name]
 		window := FreshnessWindowHours(d.FreshnessHours)
 		desc := fmt.Sprintf("No new curated partition of %s for %d hours (freshness_hours): the pipeline raw -> processed -> curated stalled or its input stopped.", d.Name, window)
-		a := o.alarm(alarmSpec{id: "CuratedFreshness-" + d.Name,
-			metric:    triggeredRules(rule, awscdk.Duration_Hours(jsii.Number(1))),
-			threshold: 1, op: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+		a := o.notify.Alarm(alarms.Spec{ID: "CuratedFreshness-" + d.Name,
+			Metric:    triggeredRules(rule, awscdk.Duration_Hours(jsii.Number(1))),
+			Threshold: 1, Op: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
 			// EventBridge publishes TriggeredRules only when the rule
 			// matched: missing data IS the stale signal, so BREACHING. Every
 			// hour of the window must be empty (datapoints = periods).
-			missing: awscloudwatch.TreatMissingData_BREACHING, periods: window,
-			description: desc})
+			Missing: awscloudwatch.TreatMissingData_BREACHING, Periods: window,
+			Description: desc})
 		if window < d.FreshnessHours {
 			// CloudWatch cannot look further back; alarming early is the safe
 			// side (a false page beats a silent stale table).
@@ -284,16 +246,16 @@ func (o *Observability) addFreshnessAlarms() {
 // skips the dataset, so this alarm is how the failure reaches people.
 func (o *Observability) addQualityAlarms() {
 	for _, d := range o.cfg.Datasets {
-		o.alarm(alarmSpec{id: "QualityFailed-" + d.Name,
-			metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		o.notify.Alarm(alarms.Spec{ID: "QualityFailed-" + d.Name,
+			Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 				Namespace: jsii.String(QualityMetricsNamespace), MetricName: jsii.String("QualityFailed"),
 				DimensionsMap: &map[string]*string{"Dataset": jsii.String(d.Name), "Environment": jsii.String(o.cfg.Prefix())},
 				Period:        minutes(5), Statistic: jsii.String("Maximum"),
 			}),
-			threshold: 0, op: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			Threshold: 0, Op: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 			// One datapoint per quality run: no run, no news.
-			missing: awscloudwatch.TreatMissingData_NOT_BREACHING,
-			description: fmt.Sprintf("The data quality rules of %s failed: its curated tables (and joins using it) were not rebuilt. "+
+			Missing: awscloudwatch.TreatMissingData_NOT_BREACHING,
+			Description: fmt.Sprintf("The data quality rules of %s failed: its curated tables (and joins using it) were not rebuilt. "+
 				"The failed rules are in s3://<processed>/%s and the quality job's log.", d.Name, layout.Verdict(d.Name))})
 	}
 }
@@ -327,7 +289,7 @@ func (o *Observability) addProcessingAlerts() {
 	field := func(path string) string { return *awsevents.EventField_FromPath(jsii.String(path)) }
 
 	if names := o.jobNames(); len(names) > 0 {
-		o.failureRule("GlueJobFailed", "A Glue job of the lake failed, timed out or was stopped",
+		o.notify.OnEvent("GlueJobFailed", "A Glue job of the lake failed, timed out or was stopped",
 			&awsevents.EventPattern{
 				Source:     jsii.Strings("aws.glue"),
 				DetailType: jsii.Strings("Glue Job State Change"),
@@ -339,7 +301,7 @@ func (o *Observability) addProcessingAlerts() {
 		// as "this run is N minutes old". Glue itself emits one Job Run
 		// Status event when a run passes its NotifyDelayAfter
 		// (JobNotifyDelay: 80% of job_timeout_minutes).
-		o.failureRule("GlueJobRunLong", "A Glue job run of the lake is near its timeout",
+		o.notify.OnEvent("GlueJobRunLong", "A Glue job run of the lake is near its timeout",
 			&awsevents.EventPattern{
 				Source:     jsii.Strings("aws.glue"),
 				DetailType: jsii.Strings("Glue Job Run Status"),
@@ -349,7 +311,7 @@ func (o *Observability) addProcessingAlerts() {
 				field("$.detail.jobName"), field("$.detail.jobRunId"), field("$.detail.state"), LongRunPercent, o.cfg.JobTimeoutMinutes, field("$.detail.message")))
 	}
 	if len(p.CrawlerNames) > 0 {
-		o.failureRule("GlueCrawlerFailed", "A Glue crawler of the lake failed",
+		o.notify.OnEvent("GlueCrawlerFailed", "A Glue crawler of the lake failed",
 			&awsevents.EventPattern{
 				Source:     jsii.Strings("aws.glue"),
 				DetailType: jsii.Strings("Glue Crawler State Change"),
@@ -358,7 +320,7 @@ func (o *Observability) addProcessingAlerts() {
 			fmt.Sprintf("[%s] Glue crawler %s failed: %s", prefix, field("$.detail.crawlerName"), field("$.detail.errorMessage")))
 	}
 	if p.EmrApplicationId != nil {
-		o.failureRule("EmrJobFailed", "An EMR Serverless job run of the lake failed",
+		o.notify.OnEvent("EmrJobFailed", "An EMR Serverless job run of the lake failed",
 			&awsevents.EventPattern{
 				Source:     jsii.Strings("aws.emr-serverless"),
 				DetailType: jsii.Strings("EMR Serverless Job Run State Change"),
@@ -389,18 +351,18 @@ func (o *Observability) addDataErrorAlerts() {
 			},
 		}
 	}
-	o.failureRule("RawErrorObjects", "Firehose wrote failed records under the raw zone's errors/ prefix",
+	o.notify.OnEvent("RawErrorObjects", "Firehose wrote failed records under the raw zone's errors/ prefix",
 		objectCreated(st.Raw.BucketName(), layout.Errors),
 		fmt.Sprintf("[%s] Firehose wrote failed records to s3://%s/%s (the folder after errors/ names the failure type; the validator log has the reason per record)",
 			prefix, field("$.detail.bucket.name"), field("$.detail.object.key")))
-	o.failureRule("QuarantinedRows", "The raw -> processed job quarantined rows that fail their dataset's schema",
+	o.notify.OnEvent("QuarantinedRows", "The raw -> processed job quarantined rows that fail their dataset's schema",
 		objectCreated(st.Processed.BucketName(), layout.Quarantine),
 		fmt.Sprintf("[%s] Rows were quarantined: s3://%s/%s (each line has _quarantine_reason)",
 			prefix, field("$.detail.bucket.name"), field("$.detail.object.key")))
 	if arn := o.w.ReplicationTaskArn; arn != nil {
 		// DMS reports task failures as events of category Failure on the
 		// task's ARN.
-		o.failureRule("DmsTaskFailed", "The DMS replication task failed",
+		o.notify.OnEvent("DmsTaskFailed", "The DMS replication task failed",
 			&awsevents.EventPattern{
 				Source:     jsii.Strings("aws.dms"),
 				DetailType: jsii.Strings("DMS Replication Task State Change"),
@@ -412,30 +374,6 @@ func (o *Observability) addDataErrorAlerts() {
 			// notifications", event examples); there is no detail.description.
 			fmt.Sprintf("[%s] DMS replication task failed: %s (%s)", prefix, field("$.detail.eventType"), field("$.detail.detailMessage")))
 	}
-}
-
-// failureRule sends matching events to the topic as a readable message.
-func (o *Observability) failureRule(id, description string, pattern *awsevents.EventPattern, message string) {
-	rule := awsevents.NewRule(o.Stack, jsii.String(id), &awsevents.RuleProps{
-		Description:  jsii.String(description),
-		EventPattern: pattern,
-	})
-	rule.AddTarget(&topicTarget{topic: o.AlarmTopic, input: awsevents.RuleTargetInput_FromText(jsii.String(message))})
-	o.FailureRules = append(o.FailureRules, rule)
-}
-
-// topicTarget sends matched events to the alarm topic. Hand-written rather
-// than awseventstargets.SnsTopic: that target grants events.amazonaws.com
-// sns:Publish without the aws:SourceAccount condition; the topic's policy
-// already admits EventBridge from this account only, and the key policy
-// lets EventBridge encrypt for it.
-type topicTarget struct {
-	topic awssns.ITopic
-	input awsevents.RuleTargetInput
-}
-
-func (t *topicTarget) Bind(_ interfacesawsevents.IRuleRef, _ *string) *awsevents.RuleTargetConfig {
-	return &awsevents.RuleTargetConfig{Arn: t.topic.TopicArn(), Input: t.input}
 }
 
 // logTarget writes matched events to a log group whose resource policy
@@ -454,20 +392,14 @@ const bytesPerGB = 1024 * 1024 * 1024
 
 func (o *Observability) addQueryCostAlarms() {
 	cfg := o.cfg
-	o.alarm(alarmSpec{id: "AthenaDailyScanned",
-		metric:    o.w.WorkGroup.Metric("ProcessedBytes", stat(awscdk.Duration_Days(jsii.Number(1)), "Sum")),
-		threshold: float64(cfg.AthenaDailyScannedGB) * bytesPerGB,
-		op:        awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+	o.notify.Alarm(alarms.Spec{ID: "AthenaDailyScanned",
+		Metric:    o.w.WorkGroup.Metric("ProcessedBytes", stat(awscdk.Duration_Days(jsii.Number(1)), "Sum")),
+		Threshold: float64(cfg.AthenaDailyScannedGB) * bytesPerGB,
+		Op:        awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 		// No queries in a day cost nothing.
-		missing:     awscloudwatch.TreatMissingData_NOT_BREACHING,
-		description: fmt.Sprintf("The Athena workgroup scanned more than %d GiB in a day (athena_daily_scanned_gb): look for queries without partition filters.", cfg.AthenaDailyScannedGB)})
+		Missing:     awscloudwatch.TreatMissingData_NOT_BREACHING,
+		Description: fmt.Sprintf("The Athena workgroup scanned more than %d GiB in a day (athena_daily_scanned_gb): look for queries without partition filters.", cfg.AthenaDailyScannedGB)})
 }
-
-// Budget notification thresholds (percent of monthly_budget_usd).
-var budgetNotifications = []struct {
-	kind      string
-	threshold float64
-}{{"ACTUAL", 80}, {"ACTUAL", 100}, {"FORECASTED", 100}}
 
 // CostAllocationTag is the tag every resource of an environment carries
 // with the value ${project}-${environment}; the budget counts the costs of
@@ -477,41 +409,13 @@ var budgetNotifications = []struct {
 // Billing console (docs/deploy.md), and then for costs from that day on.
 const CostAllocationTag = "lake-environment"
 
-// addBudget creates the monthly cost budget of the environment, filtered
-// by CostAllocationTag (Budgets API, CostFilters "TagKeyValue" with
-// values "user:<key>$<value>"). Notifications (topic and email) only when
-// alarms are on. L1: Budgets has no L2 construct.
+// addBudget creates the monthly cost budget of the environment, counting
+// the resources tagged CostAllocationTag=<prefix> only; it notifies only
+// when alarms are on.
 func (o *Observability) addBudget(notify bool) {
-	cfg := o.cfg
-	var notes []interface{}
-	if notify {
-		subscribers := []interface{}{&awsbudgets.CfnBudget_SubscriberProperty{SubscriptionType: jsii.String("SNS"), Address: o.AlarmTopic.TopicArn()}}
-		if cfg.AlarmEmailAddress != "" {
-			subscribers = append(subscribers, &awsbudgets.CfnBudget_SubscriberProperty{SubscriptionType: jsii.String("EMAIL"), Address: jsii.String(cfg.AlarmEmailAddress)})
-		}
-		for _, n := range budgetNotifications {
-			notes = append(notes, &awsbudgets.CfnBudget_NotificationWithSubscribersProperty{
-				Notification: &awsbudgets.CfnBudget_NotificationProperty{
-					NotificationType:   jsii.String(n.kind),
-					ComparisonOperator: jsii.String("GREATER_THAN"),
-					Threshold:          jsii.Number(n.threshold),
-					ThresholdType:      jsii.String("PERCENTAGE"),
-				},
-				Subscribers: subscribers,
-			})
-		}
-	}
-	props := &awsbudgets.CfnBudgetProps{
-		Budget: &awsbudgets.CfnBudget_BudgetDataProperty{
-			BudgetName:  jsii.String(cfg.Prefix() + "-monthly"),
-			BudgetType:  jsii.String("COST"),
-			TimeUnit:    jsii.String("MONTHLY"),
-			BudgetLimit: &awsbudgets.CfnBudget_SpendProperty{Amount: jsii.Number(float64(cfg.MonthlyBudgetUsd)), Unit: jsii.String("USD")},
-			CostFilters: map[string]interface{}{"TagKeyValue": []string{"user:" + CostAllocationTag + "$" + cfg.Prefix()}},
-		},
-	}
-	if len(notes) > 0 {
-		props.NotificationsWithSubscribers = notes
-	}
-	awsbudgets.NewCfnBudget(o.Stack, jsii.String("MonthlyBudget"), props)
+	o.notify.Budget("MonthlyBudget", alarms.BudgetProps{
+		LimitUSD: float64(o.cfg.MonthlyBudgetUsd),
+		TagKey:   CostAllocationTag, TagValue: o.cfg.Prefix(),
+		Notify: notify,
+	})
 }

@@ -7,18 +7,17 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesisfirehose"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/config"
+	"github.com/example/datalake/constructs/alarms"
 	"github.com/example/datalake/constructs/validator"
 	"github.com/example/datalake/constructs/workgroup"
 )
@@ -85,6 +84,7 @@ type Observability struct {
 
 	cfg     *config.Config
 	w       Watched
+	notify  *alarms.Alarms
 	removal awscdk.RemovalPolicy
 	// jobRunsRule records every terminal Glue job state (dashboard).
 	jobRunsRule awsevents.Rule
@@ -96,28 +96,13 @@ func NewObservability(scope constructs.Construct, id string, props Observability
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	o := &Observability{Stack: stack, cfg: cfg, w: props.Watched, removal: removalPolicy(props.Destroy), ArrivalRules: map[string]awsevents.Rule{}}
 
-	topic := awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
-		DisplayName: jsii.String(cfg.Prefix() + " data lake alarms"),
-		MasterKey:   props.Watched.Key,
-		EnforceSSL:  jsii.Bool(true),
+	o.notify = alarms.New(stack, "AlarmTopic", alarms.Props{
+		NamePrefix:  cfg.Prefix(),
+		DisplayName: cfg.Prefix() + " data lake alarms",
+		Key:         props.Watched.Key,
+		Email:       cfg.AlarmEmailAddress,
 	})
-	for _, svc := range []struct{ name, principal string }{
-		{"CloudWatch", "cloudwatch.amazonaws.com"},
-		{"EventBridge", "events.amazonaws.com"},
-		{"Budgets", "budgets.amazonaws.com"},
-	} {
-		topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("AllowPublishFrom" + svc.name),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(svc.principal), nil)},
-			Actions:    jsii.Strings("sns:Publish"),
-			Resources:  jsii.Strings(*topic.TopicArn()),
-			Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()}},
-		}))
-	}
-	if cfg.AlarmEmailAddress != "" {
-		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(cfg.AlarmEmailAddress), nil))
-	}
-	o.AlarmTopic = topic
+	o.AlarmTopic = o.notify.Topic
 
 	// Recorders (arrival and job-state rules into a log group) exist in
 	// every environment: the dashboard graphs them. Everything that
@@ -135,8 +120,12 @@ func NewObservability(scope constructs.Construct, id string, props Observability
 	}
 	o.addBudget(alarms)
 	o.addAudit()
+	for _, a := range o.notify.Alarms {
+		o.Alarms = append(o.Alarms, a)
+	}
+	o.FailureRules = o.notify.Rules
 	o.addDashboard()
 
-	output(stack, "AlarmTopicArn", topic.TopicArn(), "SNS topic every alarm notifies")
+	output(stack, "AlarmTopicArn", o.AlarmTopic.TopicArn(), "SNS topic every alarm notifies")
 	return o
 }

@@ -33,8 +33,10 @@ func TestMain(m *testing.M) {
 		quiet := New(stack, "Quiet", Props{NamePrefix: "t-quiet", Key: key})
 		quiet.Budget("QuietBudget", BudgetProps{LimitUSD: 5, TagKey: "k", TagValue: "v"})
 		for name, f := range map[string]func(){
-			"no missing": func() { a.Alarm(Spec{ID: "NoMissing", Metric: metric, Op: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, Description: "x"}) },
-			"no limit":   func() { a.Budget("Zero", BudgetProps{TagKey: "k", TagValue: "v"}) },
+			"no missing": func() {
+				a.Alarm(Spec{ID: "NoMissing", Metric: metric, Op: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, Description: "x"})
+			},
+			"no limit": func() { a.Budget("Zero", BudgetProps{TagKey: "k", TagValue: "v"}) },
 		} {
 			func() {
 				defer func() { misuse = append(misuse, name+": "+fmt.Sprint(recover())) }()

@@ -8,14 +8,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsathena"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsquicksight"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/config"
+	"github.com/example/datalake/constructs/bi"
 	"github.com/example/datalake/constructs/catalog"
-	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/constructs/workgroup"
 	"github.com/example/datalake/dataset"
 	"github.com/example/datalake/layout"
@@ -176,148 +175,40 @@ func queryID(template string) string {
 	return id
 }
 
-// addQuickSight connects QuickSight to the workgroup: an Athena data source
-// and one DIRECT_QUERY dataset per curated table, owned by the configured
-// principal only.
-//
-// Access: the data source names its own role (AthenaParameters.RoleArn)
-// instead of adding a policy to aws-quicksight-service-role-v0. That role
-// is account-global and managed from the QuickSight console; a policy on it
-// would give every QuickSight data source in the account this lake's data,
-// and two environments in one account would edit the same role. Our role
-// is this environment's, built with grants, and deleted with the stack.
-func (a *Analytics) addQuickSight(cfg *config.Config, st *Storage) {
-	stack, principal := a.Stack, cfg.QuickSight.PrincipalArn
-	role := awsiam.NewRole(stack, jsii.String("QuickSightAthenaRole"), &awsiam.RoleProps{
-		// QuickSight does not document aws:SourceAccount on its role
-		// assumption, so the trust names the service only; the role is
-		// usable only by data sources that name it, which needs
-		// iam:PassRole in this account.
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("quicksight.amazonaws.com"), nil),
-		Description: jsii.String("QuickSight queries the " + cfg.Prefix() + " curated zone through Athena"),
-	})
+// biTables are the curated tables for BI tools (constructs/bi).
+func (a *Analytics) biTables() []bi.Table {
+	var out []bi.Table
 	for _, name := range a.CuratedTables {
-		a.Tables[name].GrantRead(role)
+		out = append(out, bi.Table{Name: name, Table: a.Tables[name], Columns: a.columns[name]})
 	}
-	// Athena writes results with the caller's credentials.
-	st.AthenaResults.GrantReadWrite(role, jsii.String("results/*"))
-	a.WorkGroup.GrantQuery(role)
-	catalog.GrantRead(role, cfg.AthenaDatabaseName, a.CuratedTables...)
-	compliance.GrantWildcards(role, "QuickSight reads the curated tables' prefixes and reads and writes query results.", idCurated, idAthenaResults)
-	a.QuickSightRole = role
-
-	account := stack.Account()
-	source := awsquicksight.NewCfnDataSource(stack, jsii.String("QuickSightDataSource"), &awsquicksight.CfnDataSourceProps{
-		AwsAccountId: account,
-		DataSourceId: jsii.String(cfg.Prefix() + "-athena"),
-		Name:         jsii.String(cfg.Prefix() + " lake (Athena)"),
-		Type:         jsii.String("ATHENA"),
-		DataSourceParameters: &awsquicksight.CfnDataSource_DataSourceParametersProperty{
-			AthenaParameters: &awsquicksight.CfnDataSource_AthenaParametersProperty{
-				WorkGroup: a.WorkGroup.Name(),
-				RoleArn:   role.RoleArn(),
-			},
-		},
-		Permissions: &[]*awsquicksight.CfnDataSource_ResourcePermissionProperty{{
-			Principal: jsii.String(principal),
-			Actions: jsii.Strings("quicksight:DescribeDataSource", "quicksight:DescribeDataSourcePermissions",
-				"quicksight:PassDataSource", "quicksight:UpdateDataSource", "quicksight:DeleteDataSource",
-				"quicksight:UpdateDataSourcePermissions"),
-		}},
-	})
-	// QuickSight checks the connection on create: the role's policy first
-	// (the role itself is already a reference).
-	source.Node().AddDependency(role.Node().FindChild(jsii.String("DefaultPolicy")))
-
-	for _, name := range a.CuratedTables {
-		t := a.Tables[name]
-		inputs := []*awsquicksight.CfnDataSet_InputColumnProperty{}
-		for _, c := range a.columns[name] {
-			inputs = append(inputs, &awsquicksight.CfnDataSet_InputColumnProperty{
-				Name: jsii.String(c.Name), Type: jsii.String(quickSightType(c.Type)),
-			})
-		}
-		inputs = append(inputs, &awsquicksight.CfnDataSet_InputColumnProperty{Name: jsii.String("dt"), Type: jsii.String("STRING")})
-		ds := awsquicksight.NewCfnDataSet(stack, jsii.String("QuickSightDataSet-"+name), &awsquicksight.CfnDataSetProps{
-			AwsAccountId: account,
-			DataSetId:    jsii.String(cfg.Prefix() + "-" + name),
-			Name:         jsii.String(cfg.Prefix() + " " + name),
-			ImportMode:   jsii.String("DIRECT_QUERY"),
-			PhysicalTableMap: map[string]*awsquicksight.CfnDataSet_PhysicalTableProperty{
-				"curated": {RelationalTable: &awsquicksight.CfnDataSet_RelationalTableProperty{
-					DataSourceArn: source.AttrArn(),
-					Catalog:       jsii.String("AwsDataCatalog"),
-					Schema:        jsii.String(cfg.AthenaDatabaseName),
-					Name:          jsii.String(name),
-					InputColumns:  &inputs,
-				}},
-			},
-			Permissions: &[]*awsquicksight.CfnDataSet_ResourcePermissionProperty{{
-				Principal: jsii.String(principal),
-				Actions: jsii.Strings("quicksight:DescribeDataSet", "quicksight:DescribeDataSetPermissions",
-					"quicksight:PassDataSet", "quicksight:DescribeIngestion", "quicksight:ListIngestions",
-					"quicksight:UpdateDataSet", "quicksight:DeleteDataSet", "quicksight:CreateIngestion",
-					"quicksight:CancelIngestion", "quicksight:UpdateDataSetPermissions"),
-			}},
-		})
-		ds.Node().AddDependency(t)
-	}
-	output(stack, "QuickSightDataSourceArn", source.AttrArn(), "QuickSight data source over the Athena workgroup")
+	return out
 }
 
-// quickSightType maps a catalog column type onto a QuickSight input type.
-func quickSightType(t string) string {
-	switch t {
-	case "bigint", "int", "smallint", "tinyint":
-		return "INTEGER"
-	case "double", "float":
-		return "DECIMAL"
-	case "boolean":
-		return "BOOLEAN"
-	case "timestamp", "date":
-		return "DATETIME"
-	default:
-		return "STRING"
-	}
+// addQuickSight connects QuickSight to the workgroup: an Athena data source
+// with its own role and one DIRECT_QUERY dataset per curated table, owned
+// by the configured principal only.
+func (a *Analytics) addQuickSight(cfg *config.Config, st *Storage) {
+	qs := bi.NewQuickSight(a.Stack, bi.QuickSightProps{
+		Prefix: cfg.Prefix(), Principal: cfg.QuickSight.PrincipalArn,
+		WorkGroup: a.WorkGroup, Results: st.AthenaResults,
+		Database: cfg.AthenaDatabaseName, Tables: a.biTables(),
+	})
+	a.QuickSightRole = qs.Role
+	output(a.Stack, "QuickSightDataSourceArn", qs.DataSource.AttrArn(), "QuickSight data source over the Athena workgroup")
 }
 
 // addSpectrum creates the role an existing Redshift (serverless namespace
 // or provisioned cluster, named in config) assumes to read the curated
 // zone through the Glue catalog, and prints the statements to run.
 func (a *Analytics) addSpectrum(cfg *config.Config) {
-	stack, rs := a.Stack, cfg.Redshift
-	sourceAccount := &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()}}
-	role := awsiam.NewRole(stack, jsii.String("SpectrumRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("redshift.amazonaws.com"), &awsiam.ServicePrincipalOpts{Conditions: sourceAccount}),
-		Description: jsii.String("Redshift " + rs.Type + " " + rs.Name + " reads the " + cfg.Prefix() + " curated zone (Spectrum)"),
+	rs := cfg.Redshift
+	sp := bi.NewSpectrum(a.Stack, bi.SpectrumProps{
+		Prefix: cfg.Prefix(), Type: rs.Type, Name: rs.Name,
+		Database: cfg.AthenaDatabaseName, CatalogDatabase: cfg.DataCatalogDatabaseName,
+		Tables: a.biTables(),
 	})
-	if rs.Type == "serverless" {
-		// Serverless workgroups assume the role as redshift-serverless too.
-		role.AssumeRolePolicy().AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:    jsii.Strings("sts:AssumeRole"),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("redshift-serverless.amazonaws.com"), &awsiam.ServicePrincipalOpts{Conditions: sourceAccount})},
-		}))
-	}
-	// The analyst tables through their L2 grants (table + its curated prefix
-	// + the key); the same curated tables in the catalog database by name.
-	for _, name := range a.CuratedTables {
-		a.Tables[name].GrantRead(role)
-	}
-	catalog.GrantRead(role, cfg.AthenaDatabaseName, a.CuratedTables...)
-	catalog.GrantRead(role, cfg.DataCatalogDatabaseName, a.CuratedTables...)
-	compliance.GrantWildcards(role, "Redshift Spectrum reads the curated tables' prefixes.", idCurated)
-	a.SpectrumRole = role
-
-	output(stack, "SpectrumRoleArn", role.RoleArn(), "IAM role to associate with Redshift "+rs.Name)
-	output(stack, "SpectrumExternalSchema", awscdk.Fn_Join(jsii.String(""), &[]*string{
-		jsii.String(fmt.Sprintf("CREATE EXTERNAL SCHEMA IF NOT EXISTS %s FROM DATA CATALOG DATABASE '%s' IAM_ROLE '", cfg.AthenaDatabaseName, cfg.AthenaDatabaseName)),
-		role.RoleArn(), jsii.String("' REGION '"), stack.Region(), jsii.String("';"),
-	}), "Run in Redshift "+rs.Name+" after associating the role")
-	associate := "aws redshift modify-cluster-iam-roles --cluster-identifier " + rs.Name + " --add-iam-roles "
-	if rs.Type == "serverless" {
-		// update-namespace replaces the list: include roles already there.
-		associate = "aws redshift-serverless update-namespace --namespace-name " + rs.Name + " --iam-roles <existing roles> "
-	}
-	output(stack, "SpectrumAssociateRole", awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(associate), role.RoleArn()}),
-		"Associates the role with Redshift "+rs.Name)
+	a.SpectrumRole = sp.Role
+	output(a.Stack, "SpectrumRoleArn", sp.Role.RoleArn(), "IAM role to associate with Redshift "+rs.Name)
+	output(a.Stack, "SpectrumExternalSchema", sp.ExternalSchemaSQL, "Run in Redshift "+rs.Name+" after associating the role")
+	output(a.Stack, "SpectrumAssociateRole", sp.AssociateCommand, "Associates the role with Redshift "+rs.Name)
 }

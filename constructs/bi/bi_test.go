@@ -1,0 +1,127 @@
+package bi
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/constructs/catalog"
+	"github.com/example/datalake/constructs/constructtest"
+	"github.com/example/datalake/constructs/workgroup"
+	"github.com/example/datalake/dataset"
+)
+
+var tpl map[string]any
+var nagErrors []string
+var misuse string
+
+const principal = "arn:aws:quicksight:us-west-2:123456789012:user/default/analyst"
+
+var tables = map[string][]dataset.TableColumn{
+	"orders_daily": {{Name: "orders", Type: "bigint"}, {Name: "revenue", Type: "double"}, {Name: "last_at", Type: "timestamp"}},
+	"activity":     {{Name: "customer_id", Type: "string"}, {Name: "active", Type: "boolean"}},
+}
+
+func TestMain(m *testing.M) {
+	constructtest.Main(m, func() {
+		stack := constructtest.NewStack("Bi")
+		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+		curated := awss3.NewBucket(stack, jsii.String("CuratedBucket"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true), EncryptionKey: key})
+		results := awss3.NewBucket(stack, jsii.String("ResultsBucket"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true), EncryptionKey: key})
+		db := catalog.NewDatabase(stack, "Db", catalog.DatabaseProps{Name: "t_analytics"})
+		wg := workgroup.New(stack, "WorkGroup", workgroup.Props{Name: "t-wg", Results: results, Key: key})
+		var ts []Table
+		for _, name := range []string{"orders_daily", "activity"} {
+			ts = append(ts, Table{Name: name, Columns: tables[name], Table: catalog.NewTable(stack, "Table-"+name, catalog.TableProps{
+				Database: db, Name: name, Columns: tables[name], Bucket: curated, Prefix: name + "/", Format: awsglue.DataFormat_PARQUET()})})
+		}
+		NewQuickSight(stack, QuickSightProps{Prefix: "t-lake", Principal: principal, WorkGroup: wg, Results: results, Database: "t_analytics", Tables: ts})
+		NewSpectrum(stack, SpectrumProps{Prefix: "t-lake", Type: "serverless", Name: "lake", Database: "t_analytics", CatalogDatabase: "t_catalog", Tables: ts})
+		func() {
+			defer func() { misuse = fmt.Sprint(recover()) }()
+			NewSpectrum(stack, SpectrumProps{Prefix: "t", Type: "cluster", Name: "x", Database: "d", Tables: ts})
+		}()
+		tpl, nagErrors = constructtest.Synth(stack, "/CuratedBucket/", "/ResultsBucket/", "/Key/")
+	})
+}
+
+// One DIRECT_QUERY dataset per table, over the Athena data source, with the
+// table's columns typed for QuickSight plus dt; data source and datasets
+// are owned by the principal only.
+func TestQuickSightDatasetPerTable(t *testing.T) {
+	sets := constructtest.OfType(tpl, "AWS::QuickSight::DataSet")
+	if len(sets) != len(tables) {
+		t.Fatalf("%d datasets, want %d", len(sets), len(tables))
+	}
+	for _, ds := range sets {
+		rel := ds["PhysicalTableMap"].(map[string]any)["curated"].(map[string]any)["RelationalTable"].(map[string]any)
+		name := rel["Name"].(string)
+		if ds["DataSetId"] != "t-lake-"+name || ds["ImportMode"] != "DIRECT_QUERY" || rel["Schema"] != "t_analytics" {
+			t.Errorf("dataset %s = %s", name, constructtest.JSON(ds))
+		}
+		inputs := rel["InputColumns"].([]any)
+		cols := tables[name]
+		if len(inputs) != len(cols)+1 {
+			t.Fatalf("%s inputs = %v", name, inputs)
+		}
+		for i, c := range cols {
+			if in := inputs[i].(map[string]any); in["Name"] != c.Name || in["Type"] != QuickSightType(c.Type) {
+				t.Errorf("%s input %d = %v, want %s %s", name, i, in, c.Name, QuickSightType(c.Type))
+			}
+		}
+		if perms := constructtest.JSON(ds["Permissions"]); !strings.Contains(perms, principal) || strings.Count(perms, `"Principal"`) != 1 {
+			t.Errorf("%s permissions = %s", name, perms)
+		}
+	}
+	src := constructtest.OfType(tpl, "AWS::QuickSight::DataSource")[0]
+	if ath := constructtest.JSON(src["DataSourceParameters"]); !strings.Contains(ath, `"RoleArn"`) || !strings.Contains(ath, `"WorkGroup"`) {
+		t.Errorf("data source does not name its role and workgroup: %s", ath)
+	}
+}
+
+func TestQuickSightTypes(t *testing.T) {
+	for in, want := range map[string]string{"bigint": "INTEGER", "int": "INTEGER", "double": "DECIMAL", "boolean": "BOOLEAN",
+		"timestamp": "DATETIME", "date": "DATETIME", "string": "STRING", "decimal(10,2)": "STRING"} {
+		if got := QuickSightType(in); got != want {
+			t.Errorf("QuickSightType(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// The roles read the tables' data and definitions (both databases for
+// Spectrum); Spectrum's trust admits redshift and redshift-serverless from
+// this account only.
+func TestRolesReadTheTablesOnly(t *testing.T) {
+	pol := constructtest.JSON(constructtest.OfType(tpl, "AWS::IAM::Policy"))
+	for _, want := range []string{":table/t_analytics/orders_daily", ":table/t_analytics/activity", ":table/t_catalog/activity", "athena:StartQueryExecution"} {
+		if !strings.Contains(pol, want) {
+			t.Errorf("policies lack %s", want)
+		}
+	}
+	if strings.Contains(pol, "s3:PutObject") && !strings.Contains(pol, "results/*") {
+		t.Errorf("a role writes outside the results prefix: %s", pol)
+	}
+	for _, r := range constructtest.OfType(tpl, "AWS::IAM::Role") {
+		trust := constructtest.JSON(r["AssumeRolePolicyDocument"])
+		if strings.Contains(trust, "redshift") && (strings.Count(trust, "aws:SourceAccount") != 2 || !strings.Contains(trust, "redshift-serverless.amazonaws.com")) {
+			t.Errorf("Spectrum trust = %s", trust)
+		}
+	}
+}
+
+func TestMisuseIsNamed(t *testing.T) {
+	if !strings.Contains(misuse, `Type serverless or provisioned (got "cluster")`) {
+		t.Errorf("panic = %q", misuse)
+	}
+}
+
+func TestPassesCdkNag(t *testing.T) {
+	for _, e := range nagErrors {
+		t.Error(e)
+	}
+}

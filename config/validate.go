@@ -385,8 +385,10 @@ func (c *Config) joinProblems() []string {
 		} else if msg := dataset.ReservedWordProblem(j.Name, "join (table) name"); msg != "" {
 			p = append(p, fmt.Sprintf("%s.name: %s", path, msg))
 		}
-		if names[j.Name] || strings.HasSuffix(j.Name, "_daily") {
-			p = append(p, fmt.Sprintf("%s.name: %q clashes with a dataset or a daily table name", path, j.Name))
+		// A join is a table of the curated zone and of the Athena database,
+		// next to <dataset>_daily and <dataset>_quarantine.
+		if names[j.Name] || strings.HasSuffix(j.Name, "_daily") || strings.HasSuffix(j.Name, "_quarantine") {
+			p = append(p, fmt.Sprintf("%s.name: %q clashes with a dataset or a table name: names ending in _daily or _quarantine are the datasets' own tables", path, j.Name))
 		}
 		names[j.Name] = true
 		if len(j.Datasets) != 2 {

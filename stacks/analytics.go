@@ -135,7 +135,7 @@ func (a *Analytics) addTables(cfg *config.Config, st *Storage, start string) {
 	for _, d := range cfg.Datasets {
 		name := queries.QuarantineTable(d)
 		if _, clash := a.Tables[name]; clash {
-			panic(fmt.Sprintf("stacks: join %q has the name of the quarantine table of dataset %q: rename the join", name, d.Name))
+			panic(fmt.Sprintf("stacks: join %q has the name of the quarantine table of dataset %q (config validation refuses it)", name, d.Name))
 		}
 		table("QuarantineTable-"+d.Name, name, "Records of "+d.Name+" the raw->processed job quarantined, with _quarantine_reason; dt is the run date",
 			st.Processed, layout.QuarantineOf(d.Name), queries.QuarantineColumns(d), awsglue.DataFormat_JSON(), true)

@@ -1,8 +1,6 @@
 package stacks
 
 import (
-	"encoding/json"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
@@ -219,7 +217,7 @@ func (p *Processing) addLandingCrawler(cfg *config.Config, st *Storage, db awsgl
 		Actions:   jsii.Strings("glue:GetSecurityConfiguration"),
 		Resources: jsii.Strings("*"),
 	}))
-	crawlerConfig, _ := json.Marshal(map[string]any{
+	crawlerConfig := mustJSON(map[string]any{
 		"Version":       1.0,
 		"CrawlerOutput": map[string]any{"Partitions": map[string]any{"AddOrUpdateBehavior": "InheritFromTable"}},
 		"Grouping":      map[string]any{"TableGroupingPolicy": "CombineCompatibleSchemas"},

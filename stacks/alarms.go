@@ -6,12 +6,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawsevents"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/constructs/alarms"
+	"github.com/example/datalake/constructs/eventlog"
 	"github.com/example/datalake/layout"
 )
 
@@ -57,7 +55,7 @@ func FirehoseFreshnessThresholdSeconds(bufferSeconds int) int {
 
 // lakeEventsGroupName is the log group the arrival and job-state rules
 // write to (the dashboard names it; a token would need the stack's output).
-func lakeEventsGroupName(prefix string) string { return "/aws/events/" + prefix + "-lake-events" }
+func lakeEventsGroupName(prefix string) string { return eventlog.NamePrefix + prefix + "-lake-events" }
 
 func minutes(n float64) awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(n)) }
 
@@ -152,38 +150,15 @@ func (o *Observability) addApiAlarms() {
 // record worth reading; EventBridge needs a target for a rule to be useful.
 func (o *Observability) addRecorders() {
 	cfg, st := o.cfg, o.w
-	group := awslogs.NewLogGroup(o.Stack, jsii.String("LakeEvents"), &awslogs.LogGroupProps{
-		// EventBridge's console expects /aws/events/ for log targets.
-		LogGroupName:  jsii.String(lakeEventsGroupName(cfg.Prefix())),
-		EncryptionKey: st.Key,
-		Retention:     retention(cfg.LogRetentionDays),
-		RemovalPolicy: o.removal,
+	events := eventlog.New(o.Stack, "LakeEvents", eventlog.Props{
+		Name: lakeEventsGroupName(cfg.Prefix()), Key: st.Key,
+		Retention: retention(cfg.LogRetentionDays), Destroy: o.removal == awscdk.RemovalPolicy_DESTROY,
 	})
-	o.LakeEvents = group
-	// L2 ResourcePolicy with a hand-written statement: the CDK's
-	// CloudWatchLogGroup target writes this policy through a custom resource
-	// (a Lambda per stack) and one policy per rule, against an account
-	// quota of 10 log resource policies per region. One policy covers every
-	// rule here. Cross-account EventBridge cannot target a log group, so the
-	// service principal on this one group is the whole grant.
-	awslogs.NewResourcePolicy(o.Stack, jsii.String("LakeEventsPolicy"), &awslogs.ResourcePolicyProps{
-		ResourcePolicyName: jsii.String(cfg.Prefix() + "-lake-events"),
-		PolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("EventBridgeWritesLakeEvents"),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
-			Actions:    jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
-			Resources:  &[]*string{group.LogGroupArn()},
-		})},
-	})
-	target := &logTarget{arn: o.Stack.FormatArn(&awscdk.ArnComponents{
-		Service: jsii.String("logs"), Resource: jsii.String("log-group"),
-		ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME, ResourceName: group.LogGroupName(),
-	})}
-
+	o.LakeEvents = events.Group
 	for _, d := range cfg.Datasets {
-		rule := awsevents.NewRule(o.Stack, jsii.String("CuratedArrivals-"+d.Name), &awsevents.RuleProps{
-			Description: jsii.String("New objects in the curated " + d.Name + "_daily table (freshness of " + d.Name + ")"),
-			EventPattern: &awsevents.EventPattern{
+		o.ArrivalRules[d.Name] = events.Record("CuratedArrivals-"+d.Name,
+			"New objects in the curated "+d.Name+"_daily table (freshness of "+d.Name+")",
+			&awsevents.EventPattern{
 				Source:     jsii.Strings("aws.s3"),
 				DetailType: jsii.Strings("Object Created"),
 				Detail: &map[string]interface{}{
@@ -192,22 +167,15 @@ func (o *Observability) addRecorders() {
 					// first; only the final partition folders count.
 					"object": map[string]interface{}{"key": awsevents.Match_Prefix(jsii.String(layout.CuratedDays(layout.DailyTable(d.Name))))},
 				},
-			},
-		})
-		rule.AddTarget(target)
-		o.ArrivalRules[d.Name] = rule
+			})
 	}
-
 	if names := o.jobNames(); len(names) > 0 {
-		o.jobRunsRule = awsevents.NewRule(o.Stack, jsii.String("GlueJobRuns"), &awsevents.RuleProps{
-			Description: jsii.String("Every finished run of the lake's Glue jobs (dashboard)"),
-			EventPattern: &awsevents.EventPattern{
+		o.jobRunsRule = events.Record("GlueJobRuns", "Every finished run of the lake's Glue jobs (dashboard)",
+			&awsevents.EventPattern{
 				Source:     jsii.Strings("aws.glue"),
 				DetailType: jsii.Strings("Glue Job State Change"),
 				Detail:     &map[string]interface{}{"jobName": names},
-			},
-		})
-		o.jobRunsRule.AddTarget(target)
+			})
 	}
 }
 
@@ -374,14 +342,6 @@ func (o *Observability) addDataErrorAlerts() {
 			// notifications", event examples); there is no detail.description.
 			fmt.Sprintf("[%s] DMS replication task failed: %s (%s)", prefix, field("$.detail.eventType"), field("$.detail.detailMessage")))
 	}
-}
-
-// logTarget writes matched events to a log group whose resource policy
-// admits EventBridge (see addRecorders).
-type logTarget struct{ arn *string }
-
-func (t *logTarget) Bind(_ interfacesawsevents.IRuleRef, _ *string) *awsevents.RuleTargetConfig {
-	return &awsevents.RuleTargetConfig{Arn: t.arn}
 }
 
 // --- cost -----------------------------------------------------------------

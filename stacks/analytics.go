@@ -150,13 +150,7 @@ func (a *Analytics) addNamedQueries(cfg *config.Config) {
 		panic(err)
 	}
 	for _, q := range qs {
-		nq := awsathena.NewCfnNamedQuery(a.Stack, jsii.String(queryID(q.Template)+"-"+q.Subject), &awsathena.CfnNamedQueryProps{
-			Name:        jsii.String(q.Name),
-			Description: jsii.String(q.Description),
-			Database:    jsii.String(cfg.AthenaDatabaseName),
-			WorkGroup:   a.WorkGroup.Name(),
-			QueryString: jsii.String(q.SQL),
-		})
+		nq := a.WorkGroup.SaveQuery(a.Stack, queryID(q.Template)+"-"+q.Subject, q.Name, q.Description, cfg.AthenaDatabaseName, q.SQL)
 		a.NamedQueries = append(a.NamedQueries, nq)
 	}
 }

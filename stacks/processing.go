@@ -2,7 +2,6 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -12,7 +11,6 @@ import (
 	"github.com/example/datalake/assets"
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/catalog"
-	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/constructs/gluejob"
 	"github.com/example/datalake/constructs/icebergtable"
 	"github.com/example/datalake/dataset"
@@ -38,7 +36,7 @@ type Processing struct {
 	Database awsglue.IDatabase
 	// SecurityConfiguration encrypts job logs, bookmarks and S3 writes with
 	// the lake key.
-	SecurityConfiguration awsglue.ISecurityConfiguration
+	SecurityConfiguration awsglue.SecurityConfiguration
 	// Jobs are every Glue job (raw->processed and quality per dataset,
 	// processed->curated), for failure rules and elapsed-time alarms.
 	Jobs []awsglue.IJob
@@ -58,29 +56,6 @@ type Processing struct {
 	// Connection puts every Glue job into the private network's isolated
 	// subnets with the job security group (nil unless enable_vpc).
 	Connection awsglue.IConnection
-}
-
-// newJobConnection is the NETWORK connection the Glue jobs run in: the
-// first isolated subnet and the job security group. Without it a job runs
-// in Glue's own network, outside the VPC and its endpoints (Glue developer
-// guide, "Configuring VPC endpoints (AWS PrivateLink) for AWS Glue" and
-// "Setting up networking for development for AWS Glue"). From there a Glue
-// 5.0 job reaches S3 (gateway endpoint), the Data Catalog and Data Quality
-// (glue), CloudWatch Logs and metrics (logs, monitoring), KMS (SSE-KMS and
-// CSE-KMS bookmarks) and STS: the endpoints of the storage stack.
-func newJobConnection(stack awscdk.Stack, cfg *config.Config, st *Storage) awsglue.IConnection {
-	subnets := *st.Vpc.IsolatedSubnets()
-	conn := awsglue.NewConnection(stack, jsii.String("JobConnection"), &awsglue.ConnectionProps{
-		ConnectionName: jsii.String(cfg.Prefix() + "-jobs"),
-		Description:    jsii.String("Private network of the " + cfg.Prefix() + " Glue jobs (isolated subnet, job security group)"),
-		Type:           awsglue.ConnectionType_NETWORK(),
-		Network:        awsglue.ConnectionNetwork_Subnet(subnets[0]),
-		SecurityGroups: &[]awsec2.ISecurityGroup{st.JobSecurityGroup},
-	})
-	// AWS::Glue::Connection has no Tags property (CloudFormation resource
-	// schema; cfn-lint E3002): the stack-wide tags must not reach it.
-	conn.Node().DefaultChild().(awscdk.CfnResource).AddPropertyDeletionOverride(jsii.String("Tags"))
-	return conn
 }
 
 // Layout of the processed and curated zones, shared with the Glue jobs
@@ -106,19 +81,25 @@ func NewProcessing(scope constructs.Construct, id string, props ProcessingProps)
 	})
 	p.Database = db
 
-	secName := cfg.Prefix() + "-glue"
-	p.SecurityConfiguration = awsglue.NewSecurityConfiguration(stack, jsii.String("SecurityConfiguration"), &awsglue.SecurityConfigurationProps{
-		SecurityConfigurationName: jsii.String(secName),
-		CloudWatchEncryption:      awsglue.CloudWatchEncryption_Kms(st.Key),
-		JobBookmarksEncryption:    awsglue.JobBookmarksEncryption_ClientSideKms(st.Key),
-		S3Encryption:              awsglue.S3Encryption_Kms(st.Key),
-	})
-
+	p.SecurityConfiguration = gluejob.NewSecurityConfiguration(stack, "SecurityConfiguration", cfg.Prefix()+"-glue", st.Key)
 	if st.Vpc != nil {
-		p.Connection = newJobConnection(stack, cfg, st)
+		// The jobs' private network: the first isolated subnet and the job
+		// security group.
+		p.Connection = gluejob.NewConnection(stack, "JobConnection", cfg.Prefix()+"-jobs",
+			"Private network of the "+cfg.Prefix()+" Glue jobs (isolated subnet, job security group)",
+			(*st.Vpc.IsolatedSubnets())[0], st.JobSecurityGroup)
 	}
 	p.addTables(cfg, st, db)
-	crawler := p.addLandingCrawler(cfg, st, db, secName)
+	// Files people and exports drop under landing/ (the declared datasets
+	// need no crawler: their tables come from the declarations).
+	crawler := catalog.NewCrawler(stack, "LandingCrawler", catalog.CrawlerProps{
+		Name:        cfg.Prefix() + "-landing",
+		Description: "Schema discovery for uploads and database exports under " + layout.Landing,
+		Database:    db, TablePrefix: "landing_",
+		Bucket: st.Raw, Prefix: layout.Landing,
+		Schedule:              cfg.CrawlerSchedule,
+		SecurityConfiguration: p.SecurityConfiguration,
+	})
 	p.CrawlerNames = []*string{crawler.Ref()}
 	p.addJobsAndWorkflow(cfg, st, db, props.Files)
 	if cfg.EnableEMR {
@@ -199,57 +180,4 @@ func (p *Processing) addTables(cfg *config.Config, st *Storage, db awsglue.IData
 		}
 		table("JoinTable-"+j.Name, j.Name, j.Description, st.Curated, layout.Curated(j.Name), cols, awsglue.DataFormat_PARQUET())
 	}
-}
-
-// addLandingCrawler discovers the schema of files people and exports drop
-// under landing/ (the declared datasets need no crawler: their tables come
-// from the declarations).
-func (p *Processing) addLandingCrawler(cfg *config.Config, st *Storage, db awsglue.IDatabase, secName string) awsglue.CfnCrawler {
-	stack := p.Stack
-	role := gluejob.NewRole(stack, "LandingCrawlerRole", "Crawls the raw zone's landing prefix")
-	st.Raw.GrantRead(role, jsii.String(layout.Landing+"*"))
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
-			"glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition"),
-		Resources: catalog.Arns(stack, cfg.DataCatalogDatabaseName, "landing_*"),
-	}))
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("glue:GetSecurityConfiguration"),
-		Resources: jsii.Strings("*"),
-	}))
-	crawlerConfig := mustJSON(map[string]any{
-		"Version":       1.0,
-		"CrawlerOutput": map[string]any{"Partitions": map[string]any{"AddOrUpdateBehavior": "InheritFromTable"}},
-		"Grouping":      map[string]any{"TableGroupingPolicy": "CombineCompatibleSchemas"},
-	})
-	crawler := awsglue.NewCfnCrawler(stack, jsii.String("LandingCrawler"), &awsglue.CfnCrawlerProps{
-		Name:         jsii.String(cfg.Prefix() + "-landing"),
-		Description:  jsii.String("Schema discovery for uploads and database exports under " + layout.Landing),
-		Role:         role.RoleArn(),
-		DatabaseName: db.DatabaseName(),
-		TablePrefix:  jsii.String("landing_"),
-		Targets: &awsglue.CfnCrawler_TargetsProperty{S3Targets: &[]*awsglue.CfnCrawler_S3TargetProperty{{
-			Path: jsii.String("s3://" + *st.Raw.BucketName() + "/" + layout.Landing),
-		}}},
-		Schedule: &awsglue.CfnCrawler_ScheduleProperty{ScheduleExpression: jsii.String(cfg.CrawlerSchedule)},
-		// New folders only: each run reads what arrived since the last one.
-		RecrawlPolicy: &awsglue.CfnCrawler_RecrawlPolicyProperty{RecrawlBehavior: jsii.String("CRAWL_NEW_FOLDERS_ONLY")},
-		// Incremental crawls require LOG: schema changes are logged, not
-		// applied, so a bad upload cannot rewrite a table.
-		SchemaChangePolicy:           &awsglue.CfnCrawler_SchemaChangePolicyProperty{UpdateBehavior: jsii.String("LOG"), DeleteBehavior: jsii.String("LOG")},
-		CrawlerSecurityConfiguration: jsii.String(secName),
-		Configuration:                jsii.String(string(crawlerConfig)),
-	})
-	crawler.Node().AddDependency(p.SecurityConfiguration)
-	compliance.GrantWildcards(role, "the crawler reads the raw zone's landing prefix.", idRaw)
-	compliance.Suppress(role, compliance.Suppression{
-		ID:     "AwsSolutions-IAM5",
-		Reason: "Glue writes run logs to log groups it names under /aws-glue/ at run time; crawler tables are limited to the landing_ prefix of the catalog database; glue:GetSecurityConfiguration and cloudwatch:PutMetricData (limited by namespace condition) have no resource-level permissions.",
-		AppliesToRegex: []string{
-			`/^Resource::arn:<AWS::Partition>:logs:.*:log-group:\/aws-glue\/\*$/g`,
-			`/^Resource::arn:.*:table\/.*\/landing_\*$/g`,
-			`/^Resource::\*$/g`,
-		},
-	})
-	return crawler
 }

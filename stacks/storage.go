@@ -5,7 +5,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -14,6 +13,7 @@ import (
 	"github.com/example/datalake/config"
 	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/constructs/lakebucket"
+	"github.com/example/datalake/constructs/lakekey"
 	"github.com/example/datalake/constructs/network"
 )
 
@@ -66,40 +66,17 @@ func NewStorage(scope constructs.Construct, id string, props StorageProps) *Stor
 	s := &Storage{Stack: stack}
 	removal := removalPolicy(props.Destroy)
 
-	// One key per environment, not one per zone: every reader of a zone is
-	// already limited by IAM and the bucket policies, and per-zone keys would
-	// multiply key policies and grants for every job that crosses zones
-	// (each ETL reads one zone and writes the next) without narrowing who
-	// can read what. Classification separation belongs to IAM/Lake Formation.
-	key := awskms.NewKey(stack, jsii.String(idKey), &awskms.KeyProps{
-		Description:       jsii.String(fmt.Sprintf("Data lake %s: buckets, stream, jobs, logs, alarms, trail", cfg.Prefix())),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     removal,
-		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
+	key := lakekey.New(stack, idKey, lakekey.Props{
+		Description: fmt.Sprintf("Data lake %s: buckets, stream, jobs, logs, alarms, trail", cfg.Prefix()),
+		Alias:       cfg.Prefix() + "-lake",
+		Destroy:     props.Destroy,
 	})
-	key.AddAlias(jsii.String("alias/" + cfg.Prefix() + "-lake"))
-	allowServicesOnKey(stack, key)
 	s.Key = key
 
-	accessLogs := awss3.NewBucket(stack, jsii.String(idAccessLogs), &awss3.BucketProps{
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		EnforceSSL:        jsii.Bool(true),
-		MinimumTLSVersion: jsii.Number(1.2),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		Versioned:         jsii.Bool(true),
-		RemovalPolicy:     removal,
-		AutoDeleteObjects: jsii.Bool(props.Destroy),
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id:                                  jsii.String("expire-access-logs"),
-			Expiration:                          days(cfg.Lifecycle.AccessLogExpirationDays),
-			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(1)),
-			AbortIncompleteMultipartUploadAfter: days(cfg.Lifecycle.AbortIncompleteMultipartUploadDays),
-		}},
-	})
-	compliance.Suppress(accessLogs, compliance.Suppression{
-		ID:     "AwsSolutions-S1",
-		Reason: "This is the server access log bucket; logging it into itself would loop and another log bucket would need the same exception.",
+	accessLogs := lakebucket.NewAccessLogs(stack, idAccessLogs, lakebucket.AccessLogsProps{
+		Expiration:             days(cfg.Lifecycle.AccessLogExpirationDays),
+		AbortIncompleteUploads: days(cfg.Lifecycle.AbortIncompleteMultipartUploadDays),
+		Destroy:                props.Destroy,
 	})
 	s.AccessLogs = accessLogs
 
@@ -166,70 +143,6 @@ func NewStorage(scope constructs.Construct, id string, props StorageProps) *Stor
 	output(stack, "LakeKeyArn", key.KeyArn(), "KMS key of the lake")
 	output(stack, "QueryResultsLocation", jsii.String("s3://"+*s.AthenaResults.BucketName()+"/results/"), "Where Athena writes query results")
 	return s
-}
-
-// allowServicesOnKey lets the AWS services that encrypt with the key on
-// their own behalf use it, each scoped to this account. Services that act
-// through our IAM roles (Kinesis, Firehose, Glue, Athena, Lambda) get
-// grants on those roles instead; the key's default statement delegates to
-// IAM in this account.
-func allowServicesOnKey(stack awscdk.Stack, key awskms.Key) {
-	account, region := stack.Account(), stack.Region()
-	sourceAccount := map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": account}}
-	add := func(sid string, principal string, actions []string, cond map[string]interface{}) {
-		key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String(sid),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(principal), nil)},
-			Actions:    jsii.Strings(actions...),
-			Resources:  jsii.Strings("*"),
-			Conditions: &cond,
-		}), jsii.Bool(false))
-	}
-	// CloudWatch Logs encrypts log groups; the encryption context names the
-	// log group, so only this account's log groups qualify.
-	add("AllowCloudWatchLogs", *awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("logs."), region, jsii.String(".amazonaws.com")}),
-		[]string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
-		map[string]interface{}{"ArnLike": map[string]interface{}{
-			"kms:EncryptionContext:aws:logs:arn": awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), stack.Partition(), jsii.String(":logs:"), region, jsii.String(":"), account, jsii.String(":log-group:*")}),
-		}})
-	// CloudTrail encrypts log files for this account's trails.
-	add("AllowCloudTrailEncrypt", "cloudtrail.amazonaws.com", []string{"kms:GenerateDataKey*"},
-		map[string]interface{}{"StringLike": map[string]interface{}{
-			"kms:EncryptionContext:aws:cloudtrail:arn": awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), stack.Partition(), jsii.String(":cloudtrail:*:"), account, jsii.String(":trail/*")}),
-		}, "StringEquals": map[string]interface{}{"aws:SourceAccount": account}})
-	add("AllowCloudTrailDescribe", "cloudtrail.amazonaws.com", []string{"kms:DescribeKey"}, sourceAccount)
-	// Alarm publishers write to the KMS-encrypted alarm topic.
-	for _, svc := range []struct{ sid, principal string }{
-		{"AllowCloudWatchAlarms", "cloudwatch.amazonaws.com"},
-		{"AllowBudgets", "budgets.amazonaws.com"},
-	} {
-		add(svc.sid, svc.principal, []string{"kms:Decrypt", "kms:GenerateDataKey*"}, sourceAccount)
-	}
-	// EventBridge gets the same actions WITHOUT a condition: "aws:SourceAccount,
-	// aws:SourceArn and aws:SourceOrgID are not supported in a KMS key policy"
-	// for EventBridge publishing to an encrypted topic (SNS developer guide,
-	// sns-key-management.html, "Enable compatibility between event sources
-	// from AWS services and encrypted topics"); with one, every rule's
-	// delivery fails. The topic policy still admits this account's rules only.
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowEventBridge"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-		Resources:  jsii.Strings("*"),
-	}), jsii.Bool(false))
-	// Grants are how AWS services (Kinesis, Firehose, Lambda, DMS, Logs) use
-	// the key on our behalf; a principal allowed kms:* must not be able to
-	// hand the key to anyone else by a grant of its own (Control Tower
-	// CT.KMS.PR.3-style finding). kms:GrantIsForAWSResource is true only
-	// when an integrated AWS service creates the grant.
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyGrantsNotForAwsResources"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-		Actions:    jsii.Strings("kms:CreateGrant"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]interface{}{"Bool": map[string]interface{}{"kms:GrantIsForAWSResource": "false"}},
-	}), jsii.Bool(false))
 }
 
 // replicaBucket and replicaKey name the copies the operator created in the

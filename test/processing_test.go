@@ -73,10 +73,11 @@ func TestTablesPerZoneWithPartitionProjection(t *testing.T) {
 func TestLandingCrawler(t *testing.T) {
 	check(t, "crawler", func() {
 		dev.tpl("processing").HasResourceProperties(jsii.String("AWS::Glue::Crawler"), map[string]any{
-			"Schedule":                     map[string]any{"ScheduleExpression": "cron(0 1 * * ? *)"},
-			"RecrawlPolicy":                map[string]any{"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"},
-			"SchemaChangePolicy":           map[string]any{"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"},
-			"CrawlerSecurityConfiguration": "data-pipeline-dev-glue",
+			"Schedule":           map[string]any{"ScheduleExpression": "cron(0 1 * * ? *)"},
+			"RecrawlPolicy":      map[string]any{"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"},
+			"SchemaChangePolicy": map[string]any{"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"},
+			// A reference (its Ref is the name): the crawler is created after it.
+			"CrawlerSecurityConfiguration": map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^SecurityConfiguration"))},
 			"TablePrefix":                  "landing_",
 			"Targets": map[string]any{"S3Targets": []any{map[string]any{"Path": map[string]any{"Fn::Join": assertions.Match_ArrayWith(&[]any{
 				assertions.Match_ArrayWith(&[]any{"/landing/"}),
@@ -90,6 +91,7 @@ func TestLandingCrawler(t *testing.T) {
 				"JobBookmarksEncryption": assertions.Match_ObjectLike(&map[string]any{"JobBookmarksEncryptionMode": "CSE-KMS"}),
 				"S3Encryptions":          assertions.Match_AnyValue(),
 			},
+			"Name": "data-pipeline-dev-glue",
 		})
 	})
 }

@@ -7,6 +7,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -17,6 +18,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/datalake/constructs/compliance"
+	"github.com/example/datalake/constructs/gluejob"
 	"github.com/example/datalake/dataset"
 	"github.com/example/datalake/layout"
 )
@@ -158,4 +161,82 @@ func NewTable(scope constructs.Construct, id string, p TableProps) awsglue.S3Tab
 		S3Prefix:         jsii.String(p.Prefix),
 		HasEncryptedData: jsii.Bool(true),
 	})
+}
+
+// CrawlerProps configure a schema-discovery crawler.
+type CrawlerProps struct {
+	// Name of the crawler. Required.
+	Name        string
+	Description string
+	// Database receives the tables, named TablePrefix + folder. Required.
+	Database    awsglue.IDatabase
+	TablePrefix string
+	// Bucket and Prefix (ending in "/") are crawled. Required.
+	Bucket awss3.IBucket
+	Prefix string
+	// Schedule is a cron expression. Required.
+	Schedule string
+	// SecurityConfiguration encrypts the crawler's logs. Required.
+	SecurityConfiguration awsglue.SecurityConfiguration
+}
+
+// NewCrawler builds a crawler as scope/id and its role as scope/<id>Role.
+// It crawls new folders only (each run reads what arrived since the last)
+// and logs schema changes instead of applying them (incremental crawls
+// require LOG), so a bad upload cannot rewrite a table; its tables are
+// limited to TablePrefix*. L1: the Glue L2 has no crawler.
+func NewCrawler(scope constructs.Construct, id string, p CrawlerProps) awsglue.CfnCrawler {
+	if p.Name == "" || p.Database == nil || p.TablePrefix == "" || p.Bucket == nil || !strings.HasSuffix(p.Prefix, "/") || p.Schedule == "" || p.SecurityConfiguration == nil {
+		panic(fmt.Sprintf("catalog: crawler %q needs Name, Database, TablePrefix, Bucket, a Prefix ending in / (got %q), Schedule and SecurityConfiguration", p.Name, p.Prefix))
+	}
+	role := gluejob.NewRole(scope, id+"Role", "Crawls "+p.Prefix+" of its bucket")
+	p.Bucket.GrantRead(role, jsii.String(p.Prefix+"*"))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
+			"glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition"),
+		Resources: Arns(scope, *p.Database.DatabaseName(), p.TablePrefix+"*"),
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("glue:GetSecurityConfiguration"),
+		Resources: jsii.Strings("*"),
+	}))
+	config, err := json.Marshal(map[string]any{
+		"Version":       1.0,
+		"CrawlerOutput": map[string]any{"Partitions": map[string]any{"AddOrUpdateBehavior": "InheritFromTable"}},
+		"Grouping":      map[string]any{"TableGroupingPolicy": "CombineCompatibleSchemas"},
+	})
+	if err != nil {
+		panic(err) // a literal map of strings always encodes
+	}
+	var desc *string
+	if p.Description != "" {
+		desc = jsii.String(p.Description)
+	}
+	crawler := awsglue.NewCfnCrawler(scope, jsii.String(id), &awsglue.CfnCrawlerProps{
+		Name:         jsii.String(p.Name),
+		Description:  desc,
+		Role:         role.RoleArn(),
+		DatabaseName: p.Database.DatabaseName(),
+		TablePrefix:  jsii.String(p.TablePrefix),
+		Targets: &awsglue.CfnCrawler_TargetsProperty{S3Targets: &[]*awsglue.CfnCrawler_S3TargetProperty{{
+			Path: jsii.String("s3://" + *p.Bucket.BucketName() + "/" + p.Prefix),
+		}}},
+		Schedule:                     &awsglue.CfnCrawler_ScheduleProperty{ScheduleExpression: jsii.String(p.Schedule)},
+		RecrawlPolicy:                &awsglue.CfnCrawler_RecrawlPolicyProperty{RecrawlBehavior: jsii.String("CRAWL_NEW_FOLDERS_ONLY")},
+		SchemaChangePolicy:           &awsglue.CfnCrawler_SchemaChangePolicyProperty{UpdateBehavior: jsii.String("LOG"), DeleteBehavior: jsii.String("LOG")},
+		CrawlerSecurityConfiguration: p.SecurityConfiguration.SecurityConfigurationName(),
+		Configuration:                jsii.String(string(config)),
+	})
+	crawler.Node().AddDependency(p.SecurityConfiguration)
+	compliance.GrantWildcards(role, "the crawler reads its prefix.", *p.Bucket.Node().Id())
+	compliance.Suppress(role, compliance.Suppression{
+		ID:     "AwsSolutions-IAM5",
+		Reason: "Glue writes run logs to log groups it names under /aws-glue/ at run time; crawler tables are limited to the table prefix in the catalog database; glue:GetSecurityConfiguration and cloudwatch:PutMetricData (limited by namespace condition) have no resource-level permissions.",
+		AppliesToRegex: []string{
+			`/^Resource::arn:<AWS::Partition>:logs:.*:log-group:\/aws-glue\/\*$/g`,
+			`/^Resource::arn:.*:table\/.*\/` + p.TablePrefix + `\*$/g`,
+			`/^Resource::\*$/g`,
+		},
+	})
+	return crawler
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
@@ -28,6 +29,12 @@ func TestMain(m *testing.M) {
 		NewDatabase(stack, "Scratch", DatabaseProps{Name: "t_scratch", Destroy: true})
 		NewTable(stack, "Orders", TableProps{Database: db, Name: "orders_daily", Columns: cols, Bucket: bucket, Prefix: "orders_daily/", Format: awsglue.DataFormat_PARQUET()})
 		NewTable(stack, "Late", TableProps{Database: db, Name: "late", Columns: cols[:1], Bucket: bucket, Prefix: "q/late/", Format: awsglue.DataFormat_JSON(), Compressed: true, ProjectionStart: "2024-06-01"})
+		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+		sec := awsglue.NewSecurityConfiguration(stack, jsii.String("Sec"), &awsglue.SecurityConfigurationProps{
+			SecurityConfigurationName: jsii.String("t-glue"), CloudWatchEncryption: awsglue.CloudWatchEncryption_Kms(key),
+			JobBookmarksEncryption: awsglue.JobBookmarksEncryption_ClientSideKms(key), S3Encryption: awsglue.S3Encryption_Kms(key)})
+		NewCrawler(stack, "Uploads", CrawlerProps{Name: "t-uploads", Database: db, TablePrefix: "landing_", Bucket: bucket,
+			Prefix: "landing/", Schedule: "cron(0 1 * * ? *)", SecurityConfiguration: sec})
 		reader := awsiam.NewRole(stack, jsii.String("Reader"), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})
 		GrantRead(reader, "t_lake", "orders_daily", "late")
 		for _, bad := range []TableProps{
@@ -39,7 +46,7 @@ func TestMain(m *testing.M) {
 				NewTable(stack, "Bad"+bad.Name, bad)
 			}()
 		}
-		tpl, nagErrors = constructtest.Synth(stack, "/Data/", "/Reader/")
+		tpl, nagErrors = constructtest.Synth(stack, "/Data/", "/Reader/", "/Key/", "/Sec/")
 	})
 }
 
@@ -106,7 +113,12 @@ func TestDatabasesRetainedByDefault(t *testing.T) {
 // The read grant names the catalog, the database and each table (Glue
 // checks all three), read actions only.
 func TestGrantReadNamesCatalogDatabaseTables(t *testing.T) {
-	pol := constructtest.JSON(constructtest.OfType(tpl, "AWS::IAM::Policy"))
+	var pol string
+	for id, r := range tpl["Resources"].(map[string]any) {
+		if strings.HasPrefix(id, "ReaderDefaultPolicy") {
+			pol = constructtest.JSON(r)
+		}
+	}
 	for _, want := range []string{":catalog\"", ":database/t_lake\"", ":table/t_lake/orders_daily\"", ":table/t_lake/late\"", "glue:GetPartitions"} {
 		if !strings.Contains(pol, want) {
 			t.Errorf("grant lacks %s: %s", want, pol)
@@ -116,6 +128,27 @@ func TestGrantReadNamesCatalogDatabaseTables(t *testing.T) {
 		if strings.Contains(pol, write) {
 			t.Errorf("read grant has %s", write)
 		}
+	}
+}
+
+// The crawler reads new folders of its prefix only, logs schema changes
+// instead of applying them, writes tables with its prefix only, and runs
+// under the security configuration.
+func TestCrawlerIncrementalAndConfined(t *testing.T) {
+	c := constructtest.OfType(tpl, "AWS::Glue::Crawler")
+	if len(c) != 1 {
+		t.Fatalf("crawlers = %v", c)
+	}
+	got := constructtest.JSON(c[0])
+	for _, want := range []string{`"RecrawlBehavior":"CRAWL_NEW_FOLDERS_ONLY"`, `"DeleteBehavior":"LOG","UpdateBehavior":"LOG"`,
+		`"TablePrefix":"landing_"`, `"CrawlerSecurityConfiguration":{"Ref":"Sec`, `"/landing/"`, `"ScheduleExpression":"cron(0 1 * * ? *)"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("crawler lacks %s: %s", want, got)
+		}
+	}
+	pol := constructtest.JSON(constructtest.OfType(tpl, "AWS::IAM::Policy"))
+	if !strings.Contains(pol, `/landing_*"`) || !strings.Contains(pol, "glue:CreateTable") || strings.Contains(pol, `table/t_lake/*"`) {
+		t.Errorf("crawler may write other tables: %s", pol)
 	}
 }
 

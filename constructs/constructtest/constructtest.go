@@ -21,7 +21,9 @@ import (
 // NewStack returns a stack in a fresh app (us-west-2, account-agnostic).
 func NewStack(id string) awscdk.Stack {
 	// No asset bundling (the Go Lambda would be compiled): tests read templates.
-	ctx := map[string]any{"aws:cdk:bundling-stacks": []string{}}
+	// The app's cdk.json flag: server access logs are admitted by a bucket
+	// policy, so a log bucket can enforce bucket-owner object ownership.
+	ctx := map[string]any{"aws:cdk:bundling-stacks": []string{}, "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": true}
 	app := awscdk.NewApp(&awscdk.AppProps{BuiltinCloudFormationValidation: jsii.Bool(false), Context: &ctx})
 	return awscdk.NewStack(app, jsii.String(id), &awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("us-west-2")}})
 }

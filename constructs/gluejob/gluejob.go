@@ -16,8 +16,10 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -242,4 +244,43 @@ func AcknowledgeJobRole(role awsiam.Role, why string, bucketIDs ...string) {
 			`/^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-.*\/\*$/g`,
 		},
 	})
+}
+
+// NewSecurityConfiguration is the Glue security configuration (scope/id)
+// every job and crawler of the lake names: CloudWatch logs and S3 writes
+// SSE-KMS with key, job bookmarks client-side encrypted with it.
+func NewSecurityConfiguration(scope constructs.Construct, id, name string, key awskms.IKey) awsglue.SecurityConfiguration {
+	if name == "" || key == nil {
+		panic("gluejob: a security configuration needs a name and a key")
+	}
+	return awsglue.NewSecurityConfiguration(scope, jsii.String(id), &awsglue.SecurityConfigurationProps{
+		SecurityConfigurationName: jsii.String(name),
+		CloudWatchEncryption:      awsglue.CloudWatchEncryption_Kms(key),
+		JobBookmarksEncryption:    awsglue.JobBookmarksEncryption_ClientSideKms(key),
+		S3Encryption:              awsglue.S3Encryption_Kms(key),
+	})
+}
+
+// NewConnection is a NETWORK connection (scope/id) jobs run in: the subnet
+// and the security group. Without one a job runs in Glue's own network,
+// outside the VPC and its endpoints (Glue developer guide, "Configuring VPC
+// endpoints (AWS PrivateLink) for AWS Glue" and "Setting up networking for
+// development for AWS Glue"). The subnet must reach S3, the Data Catalog,
+// CloudWatch Logs and metrics, KMS and STS (the network construct's
+// endpoints).
+func NewConnection(scope constructs.Construct, id, name, description string, subnet awsec2.ISubnet, group awsec2.ISecurityGroup) awsglue.Connection {
+	if name == "" || subnet == nil || group == nil {
+		panic("gluejob: a connection needs a name, a subnet and a security group")
+	}
+	conn := awsglue.NewConnection(scope, jsii.String(id), &awsglue.ConnectionProps{
+		ConnectionName: jsii.String(name),
+		Description:    jsii.String(description),
+		Type:           awsglue.ConnectionType_NETWORK(),
+		Network:        awsglue.ConnectionNetwork_Subnet(subnet),
+		SecurityGroups: &[]awsec2.ISecurityGroup{group},
+	})
+	// AWS::Glue::Connection has no Tags property (CloudFormation resource
+	// schema; cfn-lint E3002): the stack-wide tags must not reach it.
+	conn.Node().DefaultChild().(awscdk.CfnResource).AddPropertyDeletionOverride(jsii.String("Tags"))
+	return conn
 }

@@ -159,3 +159,49 @@ func denyForeignEncryption(b awss3.Bucket, key awskms.IKey) {
 		"Null":         map[string]interface{}{keyID: "true"},
 	})
 }
+
+// AccessLogsProps configure the server access log bucket.
+type AccessLogsProps struct {
+	// Expiration of a log object. Required.
+	Expiration awscdk.Duration
+	// AbortIncompleteUploads after this long. Required.
+	AbortIncompleteUploads awscdk.Duration
+	// Destroy lets `cdk destroy` delete the bucket and its objects.
+	// Default: false, the bucket is retained.
+	Destroy bool
+}
+
+// NewAccessLogs returns the bucket the zone buckets log their server access
+// to: SSE-S3 (S3 log delivery cannot write to SSE-KMS buckets), private,
+// TLS-only, versioned with one-day noncurrent expiry, logs expire. Its id
+// is a deployed contract like New's.
+func NewAccessLogs(scope constructs.Construct, id string, p AccessLogsProps) awss3.Bucket {
+	if p.Expiration == nil || p.AbortIncompleteUploads == nil {
+		panic("lakebucket: " + id + " needs Expiration and AbortIncompleteUploads")
+	}
+	removal := awscdk.RemovalPolicy_RETAIN
+	if p.Destroy {
+		removal = awscdk.RemovalPolicy_DESTROY
+	}
+	b := awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:        jsii.Bool(true),
+		MinimumTLSVersion: jsii.Number(1.2),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Versioned:         jsii.Bool(true),
+		RemovalPolicy:     removal,
+		AutoDeleteObjects: jsii.Bool(p.Destroy),
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("expire-access-logs"),
+			Expiration:                          p.Expiration,
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(1)),
+			AbortIncompleteMultipartUploadAfter: p.AbortIncompleteUploads,
+		}},
+	})
+	compliance.Suppress(b, compliance.Suppression{
+		ID:     "AwsSolutions-S1",
+		Reason: "This is the server access log bucket; logging it into itself would loop and another log bucket would need the same exception.",
+	})
+	return b
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
@@ -25,17 +26,17 @@ func TestMain(m *testing.M) {
 func build(replicate bool) (map[string]any, []string) {
 	stack := constructtest.NewStack("Buckets")
 	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
-	logs := awss3.NewBucket(stack, jsii.String("Logs"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
+	logs := NewAccessLogs(stack, "Logs", AccessLogsProps{Expiration: awscdk.Duration_Days(jsii.Number(90)), AbortIncompleteUploads: awscdk.Duration_Days(jsii.Number(7))})
 	p := Props{BucketName: "t-raw", Key: key, AccessLogs: logs}
 	if replicate {
 		p.ReplicateTo = awss3.Bucket_FromBucketArn(stack, jsii.String("Copy"), jsii.String("arn:aws:s3:::t-raw-copy"))
 		p.ReplicateKey = awskms.Key_FromKeyArn(stack, jsii.String("CopyKey"), jsii.String("arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"))
 	}
 	New(stack, "Raw", p)
-	// Skipped: the test's log bucket, and the CDK's stack-wide bucket
-	// notifications handler (EventBridge delivery), which the storage stack
-	// acknowledges once per stack.
-	return constructtest.Synth(stack, "/Logs/", "/BucketNotificationsHandler")
+	// Skipped: the CDK's stack-wide bucket notifications handler
+	// (EventBridge delivery), which the storage stack acknowledges once per
+	// stack.
+	return constructtest.Synth(stack, "/BucketNotificationsHandler")
 }
 
 func zone(tpl map[string]any) map[string]any {
@@ -87,6 +88,29 @@ func TestReplicationCopiesEverythingReEncrypted(t *testing.T) {
 			t.Errorf("rule %s lacks %s", rule, want)
 		}
 	}
+}
+
+// The access log bucket: SSE-S3 (S3 log delivery cannot write SSE-KMS),
+// private, logs and old versions expire, retained by default.
+func TestAccessLogBucket(t *testing.T) {
+	for id, r := range plain["Resources"].(map[string]any) {
+		r := r.(map[string]any)
+		if !strings.HasPrefix(id, "Logs") || r["Type"] != "AWS::S3::Bucket" {
+			continue
+		}
+		p, _ := json.Marshal(r["Properties"])
+		for _, want := range []string{`"SSEAlgorithm":"AES256"`, `"ExpirationInDays":90`, `"NoncurrentVersionExpiration":{"NoncurrentDays":1}`,
+			`"AbortIncompleteMultipartUpload":{"DaysAfterInitiation":7}`, `"BlockPublicAcls":true`, `"ObjectOwnership":"BucketOwnerEnforced"`} {
+			if !strings.Contains(string(p), want) {
+				t.Errorf("access log bucket lacks %s: %s", want, p)
+			}
+		}
+		if r["DeletionPolicy"] != "Retain" {
+			t.Errorf("access log bucket DeletionPolicy = %v", r["DeletionPolicy"])
+		}
+		return
+	}
+	t.Fatal("no access log bucket")
 }
 
 func TestPassesCdkNag(t *testing.T) {

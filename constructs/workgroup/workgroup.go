@@ -113,3 +113,18 @@ func (w *WorkGroup) Metric(name string, opts *awscloudwatch.MetricOptions) awscl
 	}
 	return m
 }
+
+// SaveQuery saves a named query in the workgroup as scope/id, run in
+// database. Users find it in the Athena console's Saved queries.
+func (w *WorkGroup) SaveQuery(scope constructs.Construct, id, name, description, database, sql string) awsathena.CfnNamedQuery {
+	if name == "" || database == "" || sql == "" {
+		panic(fmt.Sprintf("workgroup: query %s needs a name, a database and SQL", id))
+	}
+	return awsathena.NewCfnNamedQuery(scope, jsii.String(id), &awsathena.CfnNamedQueryProps{
+		Name:        jsii.String(name),
+		Description: jsii.String(description),
+		Database:    jsii.String(database),
+		WorkGroup:   w.Name(),
+		QueryString: jsii.String(sql),
+	})
+}

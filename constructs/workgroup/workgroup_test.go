@@ -26,6 +26,7 @@ func TestMain(m *testing.M) {
 		wg := New(stack, "WorkGroup", Props{Name: "t-wg", Results: results, Key: key, BytesScannedCutoffMB: 100})
 		role := awsiam.NewRole(stack, jsii.String("Analyst"), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})
 		wg.GrantQuery(role)
+		wg.SaveQuery(stack, "Volume-orders", "orders: daily volume", "rows per day", "t_analytics", "SELECT dt, count(*) FROM orders_daily GROUP BY dt")
 		awscloudwatch.NewAlarm(stack, jsii.String("Scanned"), &awscloudwatch.AlarmProps{
 			Metric:    wg.Metric("ProcessedBytes", &awscloudwatch.MetricOptions{Period: awscdk.Duration_Days(jsii.Number(1)), Statistic: jsii.String("Sum")}),
 			Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
@@ -56,6 +57,15 @@ func TestGrantAndMetricNameTheWorkgroup(t *testing.T) {
 	dims, _ := json.Marshal(constructtest.OfType(tpl, "AWS::CloudWatch::Alarm")[0]["Dimensions"])
 	if !strings.Contains(string(dims), `"Name":"WorkGroup","Value":{"Ref":"WorkGroup"}`) {
 		t.Errorf("metric dimensions = %s", dims)
+	}
+}
+
+// A saved query runs in its database in this workgroup.
+func TestSavedQueryInTheWorkgroup(t *testing.T) {
+	q := constructtest.OfType(tpl, "AWS::Athena::NamedQuery")
+	if len(q) != 1 || q[0]["Database"] != "t_analytics" || q[0]["Name"] != "orders: daily volume" ||
+		constructtest.JSON(q[0]["WorkGroup"]) != `{"Ref":"WorkGroup"}` || !strings.HasPrefix(q[0]["QueryString"].(string), "SELECT dt") {
+		t.Errorf("named queries = %v", q)
 	}
 }
 

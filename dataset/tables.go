@@ -45,11 +45,13 @@ func RawColumns(s Spec) []TableColumn {
 // The marker is not "_deleted": Iceberg reserves that name for its
 // metadata column and refuses a table declaring it.
 func ProcessedColumns(s Spec) []TableColumn {
-	out := make([]TableColumn, 0, len(s.Columns)+2)
+	out := make([]TableColumn, 0, len(s.Columns)+3)
 	for _, c := range s.Columns {
 		out = append(out, TableColumn{c.Name, string(c.Type)})
 	}
-	return append(out, TableColumn{"_is_deleted", "boolean"}, TableColumn{"_received_at", "timestamp"})
+	// _change_seq: the source's change sequence (DMS AR_H_CHANGE_SEQ,
+	// zero-padded), which orders the changes of one transaction.
+	return append(out, TableColumn{"_is_deleted", "boolean"}, TableColumn{"_received_at", "timestamp"}, TableColumn{"_change_seq", "string"})
 }
 
 // DailyTable names the curated daily aggregate of a dataset.

@@ -62,7 +62,7 @@ func TestCuratedColumnsMirrorTheGlueJobs(t *testing.T) {
 func TestProcessedAndRawColumns(t *testing.T) {
 	specs, _ := examples(t)
 	got := render(ProcessedColumns(specs[1]))
-	want := "order_id string, customer_id string, status string, amount double, currency string, item_count bigint, updated_at timestamp, _is_deleted boolean, _received_at timestamp"
+	want := "order_id string, customer_id string, status string, amount double, currency string, item_count bigint, updated_at timestamp, _is_deleted boolean, _received_at timestamp, _change_seq string"
 	if got != want {
 		t.Errorf("processed orders:\n got %s\nwant %s", got, want)
 	}

@@ -73,7 +73,8 @@ def history_frame(spark, spec, rows, start, days):
         else:
             raise ValueError(f"column type {t} is not generated")
         cols.append(v.alias(name))
-    cols += [F.lit(False).alias("_is_deleted"), event.alias("_received_at"), F.date_format(event, "yyyy-MM-dd").alias("dt")]
+    cols += [F.lit(False).alias("_is_deleted"), event.alias("_received_at"), F.lit(None).cast("string").alias("_change_seq"),
+             F.date_format(event, "yyyy-MM-dd").alias("dt")]
     return df.select(*cols)
 
 

@@ -178,6 +178,12 @@ class Spec:
 
 # ---- the model -----------------------------------------------------------------
 
+def dms_change_seq(commit, n):
+    """An AR_H_CHANGE_SEQ-shaped value: 16 digits of the commit time, then a
+    19-digit record number (DMS User Guide, transformation expressions)."""
+    return commit.strftime("%Y%m%d%H%M%S%f")[:16] + str(n).zfill(19)
+
+
 class Model:
     def __init__(self, specs):
         self.specs = specs
@@ -187,14 +193,16 @@ class Model:
         self.quarantine = {s: [] for s in specs}  # (match dict, expected codes set)
         self.stream_valid = {s: 0 for s in specs}
         self.landing_rows = {s: 0 for s in specs}
+        self.same_transaction = {}               # ds -> (key, the last change, its sequence)
 
-    def accept(self, ds, rec, received_at, deleted=False, via=""):
+    def accept(self, ds, rec, received_at, deleted=False, via="", seq=None):
         spec = self.specs[ds]
         norm = spec.normalize(rec)
-        # the key as the job sees it: trimmed, allowed values lower-cased
+        # the key as the job sees it: trimmed, allowed values lower-cased;
+        # seq the DMS change sequence as sent (the job zero-pads it to 40)
         self.versions[ds].append({"key": tuple(norm[k] for k in spec.key), "rec": rec, "norm": norm,
                                   "event": ts_key(rec[spec.event]), "received": ts_key(received_at) if received_at else None,
-                                  "deleted": deleted, "via": via})
+                                  "deleted": deleted, "via": via, "seq": seq.zfill(40) if seq else None})
 
     def canonical(self, ds, v):
         """The documented last tie-break (glue/README.md "Merge and dedup"): the
@@ -210,14 +218,16 @@ class Model:
             row[c["name"]] = x
         row["_is_deleted"] = v["deleted"]
         row["_received_at"] = v["received"].replace(" ", "T") + "Z" if v["received"] else None
+        row["_change_seq"] = v["seq"]
         row["dt"] = v["event"][:10]
         return json.dumps(row, sort_keys=True, ensure_ascii=False)
 
     def latest(self, ds):
         best = {}
         for v in self.versions[ds]:
-            # event time, arrival (none first), a delete wins, then the canonical row
-            order = (v["event"], v["received"] or "", v["deleted"], self.canonical(ds, v))
+            # event time, change sequence, arrival (none first), a delete
+            # wins, then the canonical row
+            order = (v["event"], v["seq"] or "", v["received"] or "", v["deleted"], self.canonical(ds, v))
             if v["key"] not in best or order > best[v["key"]][0]:
                 best[v["key"]] = (order, v)
         return {k: v for k, (_, v) in best.items()}
@@ -229,6 +239,7 @@ class Model:
             r = dict(v["norm"])
             r["_is_deleted"] = v["deleted"]
             r["_received_at"] = v["received"]
+            r["_change_seq"] = v["seq"]
             r["dt"] = v["event"][:10]
             rows.append(r)
         return rows
@@ -394,8 +405,25 @@ def build_scenario(specs, api, stream, s3_root, jobs_by_dataset, model):
             commit = t + dtm.timedelta(seconds=1)
             md = {"timestamp": commit.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "record-type": "data", "operation": op,
                   "partition-key-type": "primary-key", "schema-name": "public", "table-name": ds, "transaction-id": 1000 + n}
-            puts.append(json.dumps({"data": rec, "metadata": md}).encode())
-            model.accept(ds, rec, commit, deleted=(op == "delete"), via=f"dms-{op}")
+            seq = dms_change_seq(commit, n)
+            puts.append(json.dumps({"data": dict(rec, _dms_change_seq=seq), "metadata": md}).encode())
+            model.accept(ds, rec, commit, deleted=(op == "delete"), via=f"dms-{op}", seq=seq)
+        # One transaction updating one key twice: the same event time (set by
+        # the transaction) and the same commit timestamp; only the change
+        # sequence orders them, and they arrive in reverse order.
+        t = when_on(days[1], rnd)
+        commit = t + dtm.timedelta(seconds=1)
+        key = spec.record(next_i(), t, rnd)
+        tx = []
+        for n in range(2):
+            rec = dict(spec.record(next_i(), t, rnd), **{k: key[k] for k in spec.key})
+            tx.append((rec, dms_change_seq(commit, 10 + n)))
+        md = {"timestamp": commit.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "record-type": "data", "operation": "update",
+              "partition-key-type": "primary-key", "schema-name": "public", "table-name": ds, "transaction-id": 2000}
+        for rec, seq in reversed(tx):
+            puts.append(json.dumps({"data": dict(rec, _dms_change_seq=seq), "metadata": md}).encode())
+            model.accept(ds, rec, commit, via="dms-same-transaction", seq=seq)
+        model.same_transaction[ds] = (tuple(spec.normalize(tx[1][0])[k] for k in spec.key), tx[1][0], tx[1][1])
         model.stream_valid[ds] += len(puts)
         # invalid for the validator, one reason each
         bad = []
@@ -1102,7 +1130,7 @@ def verify_lake(asm, glue, specs, jobs_by_dataset, model, s3_root, runs, raw_cou
     for ds, spec in specs.items():
         job = jobs_by_dataset[ds]
         want = model.processed_rows(ds)
-        cols = [c["name"] for c in spec.columns] + ["_is_deleted", "dt"]
+        cols = [c["name"] for c in spec.columns] + ["_is_deleted", "_change_seq", "dt"]
         got = glue.iceberg_rows(job["args"]["--database"], job["args"]["--table"])
         key = lambda r: tuple(str(r[k]) for k in spec.key)
         got_keys = [key(r) for r in got]
@@ -1117,6 +1145,14 @@ def verify_lake(asm, glue, specs, jobs_by_dataset, model, s3_root, runs, raw_cou
         check(f"processed: {ds} holds exactly the latest version of every key (deletes marked _is_deleted)",
               not missing and not extra and not diff,
               f"missing {missing[:3]}, unexpected {extra[:3]}, different (got, want) {diff[:2]}")
+        if ds in model.same_transaction:
+            k, rec, seq = model.same_transaction[ds]
+            row = gm.get(tuple(str(x) for x in k))
+            last = {c["name"]: norm_cell(spec.normalize(rec)[c["name"]]) for c in spec.columns}
+            check(f"dedup: {ds} two changes of one key in one transaction (same event and commit time, arriving "
+                  "in reverse) keep the higher DMS change sequence",
+                  row is not None and all(row[c] == v for c, v in last.items()) and row["_change_seq"] == seq.zfill(40),
+                  f"got {row}, want {last} with sequence {seq}")
         # quarantine
         qpath = job["args"]["--quarantine_path"]
         qlines = [json.loads(l) for f in walk_files(s3_local(s3_root, qpath)) if not os.path.basename(f).startswith(("_", "."))
@@ -1630,15 +1666,15 @@ def quality_bad_batch(asm, glue, specs, jobs_by_dataset, model, s3_root, log, be
         good_fail = set(model_dq_failures(model, ds, q["args"], []))
         check(f"quality: {ds} bad batch breaks at least one rule that passes on good data",
               set(expected_fail[ds]) - good_fail, f"{expected_fail[ds]}")
-        ti = next(ti for db, n, ti in catalog_tables(asm)
-                  if ti["StorageDescriptor"]["Location"].rstrip("/") == jobs_by_dataset[ds]["args"]["--processed_path"].rstrip("/"))
-        cols = [(c["Name"], c["Type"]) for c in ti["StorageDescriptor"]["Columns"]]
+        # The table's own columns (the job may have added some since create).
+        tname = glue.iceberg_table(jobs_by_dataset[ds]["args"]["--database"], jobs_by_dataset[ds]["args"]["--table"])
+        cols = [(f.name, f.dataType.simpleString()) for f in spark.table(tname).schema.fields]
         from pyspark.sql import functions as F
         row = [bad.get(n) for n, _ in cols]
         ddl = ", ".join(f"`{n}` STRING" for n, _ in cols)
         df = spark.createDataFrame([tuple(None if v is None else str(v) for v in row)], ddl)
         df = df.select(*[F.col(f"`{n}`").cast(t).alias(n) for n, t in cols])
-        df.writeTo(glue.iceberg_table(jobs_by_dataset[ds]["args"]["--database"], jobs_by_dataset[ds]["args"]["--table"])).append()
+        df.writeTo(tname).append()
     stage("Glue: workflow run after a deliberately bad batch in processed")
     glue.runs = []
     glue.workflow(log)

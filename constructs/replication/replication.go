@@ -278,25 +278,50 @@ func newS3Target(stack constructs.Construct, p *Props) awsdms.CfnEndpoint {
 	})
 }
 
-// TableMappings is the DMS table-mapping document: one selection rule per
-// table of schema; the table name is the dataset name.
+// ChangeSeqColumn is the column the task adds to every replicated row:
+// $AR_H_CHANGE_SEQ, "a 35 digit unique number at task level. The first 16
+// digits are part of a timestamp, and the last 19 digits are the record_id
+// number incremented by the DBMS" (DMS User Guide, "Using transformation
+// rule expressions to define column content"). The changes of one
+// transaction share a commit timestamp; this orders them, so the lake keeps
+// the last one (glue/lakelib envelope and dedup).
+const ChangeSeqColumn = "_dms_change_seq"
+
+// TableMappings is the DMS table-mapping document: per table of schema
+// (the table name is the dataset name) a selection rule and an add-column
+// rule for ChangeSeqColumn.
 func TableMappings(schema string, tables []string) (string, error) {
 	type locator struct {
 		Schema string `json:"schema-name"`
 		Table  string `json:"table-name"`
 	}
-	type rule struct {
-		Type    string  `json:"rule-type"`
-		ID      string  `json:"rule-id"`
-		Name    string  `json:"rule-name"`
-		Locator locator `json:"object-locator"`
-		Action  string  `json:"rule-action"`
+	type dataType struct {
+		Type   string `json:"type"`
+		Length int    `json:"length"`
 	}
-	rules := make([]rule, 0, len(tables))
+	type rule struct {
+		Type       string    `json:"rule-type"`
+		ID         string    `json:"rule-id"`
+		Name       string    `json:"rule-name"`
+		Target     string    `json:"rule-target,omitempty"`
+		Locator    locator   `json:"object-locator"`
+		Action     string    `json:"rule-action"`
+		Value      string    `json:"value,omitempty"`
+		Expression string    `json:"expression,omitempty"`
+		DataType   *dataType `json:"data-type,omitempty"`
+	}
+	rules := make([]rule, 0, 2*len(tables))
 	for i, t := range tables {
 		rules = append(rules, rule{
 			Type: "selection", ID: fmt.Sprint(i + 1), Name: "include-" + t,
 			Locator: locator{Schema: schema, Table: t}, Action: "include",
+		})
+	}
+	for i, t := range tables {
+		rules = append(rules, rule{
+			Type: "transformation", ID: fmt.Sprint(len(tables) + i + 1), Name: "change-seq-" + t, Target: "column",
+			Locator: locator{Schema: schema, Table: t}, Action: "add-column",
+			Value: ChangeSeqColumn, Expression: "$AR_H_CHANGE_SEQ", DataType: &dataType{Type: "string", Length: 50},
 		})
 	}
 	b, err := json.Marshal(map[string]any{"rules": rules})

@@ -80,24 +80,42 @@ func TestInstanceIsPrivateAndSized(t *testing.T) {
 }
 
 // One selection rule per table of Props.Tables in the task, which runs full
-// load then CDC with the given settings.
+// load then CDC with the given settings, and per table the column carrying
+// DMS's change sequence (the order of one transaction's changes).
 func TestTaskMapsEveryTable(t *testing.T) {
 	for _, p := range []Props{kinesisProps, s3Props} {
 		task, _ := of(t, "AWS::DMS::ReplicationTask", `"`+p.Prefix+`-dms"`)
 		var m struct {
 			Rules []struct {
-				Locator map[string]string `json:"object-locator"`
-				Action  string            `json:"rule-action"`
+				Type       string            `json:"rule-type"`
+				ID         string            `json:"rule-id"`
+				Target     string            `json:"rule-target"`
+				Locator    map[string]string `json:"object-locator"`
+				Action     string            `json:"rule-action"`
+				Value      string            `json:"value"`
+				Expression string            `json:"expression"`
 			} `json:"rules"`
 		}
 		if err := json.Unmarshal([]byte(task["TableMappings"].(string)), &m); err != nil {
 			t.Fatal(err)
 		}
-		var got []string
+		var got, seq []string
+		ids := map[string]bool{}
 		for _, r := range m.Rules {
-			if r.Action == "include" && r.Locator["schema-name"] == p.SourceSchema {
+			if ids[r.ID] {
+				t.Errorf("%s: rule-id %s twice", p.Prefix, r.ID)
+			}
+			ids[r.ID] = true
+			if r.Type == "selection" && r.Action == "include" && r.Locator["schema-name"] == p.SourceSchema {
 				got = append(got, r.Locator["table-name"])
 			}
+			if r.Type == "transformation" && r.Target == "column" && r.Action == "add-column" && r.Value == ChangeSeqColumn &&
+				r.Expression == "$AR_H_CHANGE_SEQ" && r.Locator["schema-name"] == p.SourceSchema {
+				seq = append(seq, r.Locator["table-name"])
+			}
+		}
+		if fmt.Sprint(seq) != fmt.Sprint(p.Tables) {
+			t.Errorf("%s: change-sequence column on %v, want every table %v", p.Prefix, seq, p.Tables)
 		}
 		if fmt.Sprint(got) != fmt.Sprint(p.Tables) || task["MigrationType"] != "full-load-and-cdc" || task["ReplicationTaskSettings"] != p.TaskSettings {
 			t.Errorf("%s task = %v, want tables %v", p.Prefix, task, p.Tables)

@@ -4,9 +4,11 @@ The processed table holds one row per key. Among the versions of a key the
 winner is the one with the greatest
 
 1. event time (the ``event_time_field`` value; null sorts first),
-2. then ``_received_at`` (null sorts first),
-3. then ``_is_deleted`` (a delete wins over a row with the same times),
-4. then the canonical JSON of the whole record (an arbitrary but
+2. then ``_change_seq``, the source's change sequence (DMS; null sorts
+   first): the changes of one transaction share event and commit times,
+3. then ``_received_at`` (null sorts first),
+4. then ``_is_deleted`` (a delete wins over a row with the same times),
+5. then the canonical JSON of the whole record (an arbitrary but
    deterministic last resort, so the choice never depends on input order).
 
 Because this is a total order, ``pick_latest`` is associative and
@@ -64,6 +66,7 @@ def order_key(record, event_time_field):
     """The sort key deciding which version of a key is the latest."""
     return (
         _sortable(record.get(event_time_field)),
+        _sortable(record.get(schema.CHANGE_SEQ_COLUMN)),
         _sortable(record.get(schema.RECEIVED_AT_COLUMN)),
         bool(record.get(schema.DELETED_COLUMN)),
         canonical_json(record),

@@ -20,6 +20,13 @@ AWS DMS S3 target row (``s3://<raw>/landing/dms/<schema>/<table>/``, CSV
 with a header): the row plus ``Op`` (I, U or D) and ``_dms_timestamp``
 (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC); ``D`` rows are deletes.
 
+Both DMS shapes carry ``_dms_change_seq`` in the row when the task's table
+mapping adds it (constructs/replication: ``$AR_H_CHANGE_SEQ``, "a 35 digit
+unique number at task level", DMS User Guide, "Using transformation rule
+expressions to define column content"): the order of the changes of one
+transaction, which share a commit timestamp. It becomes the envelope's
+``sequence``, zero-padded to SEQUENCE_DIGITS so text order is number order.
+
 ``unwrap`` returns an ``Envelope``; anything unusable raises
 ``quarantine.Quarantined`` with the reason.
 """
@@ -43,6 +50,8 @@ PLAIN = "plain"
 DMS_DATA_OPERATIONS = ("load", "insert", "update", "delete")
 DMS_CSV = "dms_csv"
 DMS_CSV_OPERATIONS = {"I": "insert", "U": "update", "D": "delete"}
+DMS_CHANGE_SEQ_FIELD = "_dms_change_seq"
+SEQUENCE_DIGITS = 40
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,32 @@ class Envelope:
     # DMS commit timestamp (string as sent), so the delete sorts after the
     # versions it removes.
     fallback_event_time: Optional[str] = None
+    # The source's change sequence (DMS), zero-padded digits, or None.
+    sequence: Optional[str] = None
+
+
+def change_sequence(value):
+    """The zero-padded text of a DMS change sequence (None when absent or empty).
+
+    Anything but up to SEQUENCE_DIGITS digits quarantines the record: a
+    sequence that does not sort would decide ties wrongly.
+    """
+    value = schema.unchoice(value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    if text is None or not text.isdigit() or len(text) > SEQUENCE_DIGITS:
+        raise q.Quarantined(q.reason(q.INVALID_ENVELOPE,
+                                     f"{DMS_CHANGE_SEQ_FIELD}: {value!r} is not a DMS change sequence (up to {SEQUENCE_DIGITS} digits)"))
+    return text.zfill(SEQUENCE_DIGITS)
+
+
+def _without_sequence(data):
+    """(row without the change-sequence field, its sequence)."""
+    if not isinstance(data, dict) or DMS_CHANGE_SEQ_FIELD not in data:
+        return data, None
+    seq = change_sequence(data[DMS_CHANGE_SEQ_FIELD])
+    return {k: v for k, v in data.items() if k != DMS_CHANGE_SEQ_FIELD}, seq
 
 
 def detect_format(raw):
@@ -100,12 +135,14 @@ def _unwrap_dms(raw):
                                      f"DMS operation {operation!r} is not one of {', '.join(DMS_DATA_OPERATIONS)}"))
     stamp = schema.unchoice(metadata.get("timestamp"))
     received_at = _commit_time(stamp, "metadata.timestamp")
+    data, seq = _without_sequence(schema.unchoice(raw["data"]))
     return Envelope(
-        data=schema.unchoice(raw["data"]),
+        data=data,
         fmt=DMS,
         deleted=(op == "delete"),
         received_at=received_at,
         fallback_event_time=stamp if isinstance(stamp, str) else None,
+        sequence=seq,
     )
 
 
@@ -148,9 +185,9 @@ def _unwrap_dms_csv(raw):
         # DMS writes "YYYY-MM-DD HH:MM:SS.ffffff" in UTC without a zone.
         stamp = stamp.strip().replace(" ", "T", 1) + "Z"
         received_at = _commit_time(stamp, "_dms_timestamp")
-    data = {k: v for k, v in raw.items() if k not in ("Op", "_dms_timestamp")}
+    data, seq = _without_sequence({k: v for k, v in raw.items() if k not in ("Op", "_dms_timestamp")})
     return Envelope(data=data, fmt=DMS_CSV, deleted=(op == "D"), received_at=received_at,
-                    fallback_event_time=stamp if isinstance(stamp, str) else None)
+                    fallback_event_time=stamp if isinstance(stamp, str) else None, sequence=seq)
 
 
 def _commit_time(stamp, field):

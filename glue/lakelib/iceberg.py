@@ -156,11 +156,13 @@ def add_column_statements(table, spec, current_types):
 def newer_condition(spec, new="s", old="t"):
     """SQL true when row ``new`` is a later version than row ``old`` (lakelib.dedup order).
 
-    Event time, then receive time (nulls first), then a delete over a row
-    with the same times. A full tie is not newer: the stored row stays, so a
-    replayed batch changes nothing.
+    Event time, then the change sequence (zero-padded text, so text order is
+    number order), then receive time (nulls first everywhere), then a delete
+    over a row with the same times. A full tie is not newer: the stored row
+    stays, so a replayed batch changes nothing.
     """
     et = quote(spec["event_time_field"])
+    seq = quote(schema.CHANGE_SEQ_COLUMN)
     rcv = quote(schema.RECEIVED_AT_COLUMN)
     dele = quote(schema.DELETED_COLUMN)
     is_date = schema.get_column(spec, spec["event_time_field"])["type"] == schema.DATE
@@ -169,9 +171,14 @@ def newer_condition(spec, new="s", old="t"):
     def c(side, col, floor):
         return f"coalesce({side}.{col}, {floor})"
 
-    return (f"({c(new, et, low)} > {c(old, et, low)} OR ({c(new, et, low)} = {c(old, et, low)} AND "
-            f"({c(new, rcv, _MIN_TS)} > {c(old, rcv, _MIN_TS)} OR ({c(new, rcv, _MIN_TS)} = {c(old, rcv, _MIN_TS)} "
-            f"AND coalesce({new}.{dele}, false) AND NOT coalesce({old}.{dele}, false)))))")
+    # (a, b) pairs compared lexicographically: newer when the first differing
+    # pair has new > old.
+    pairs = [(c(new, et, low), c(old, et, low)), (c(new, seq, "''"), c(old, seq, "''")),
+             (c(new, rcv, _MIN_TS), c(old, rcv, _MIN_TS))]
+    cond = f"coalesce({new}.{dele}, false) AND NOT coalesce({old}.{dele}, false)"
+    for a, b in reversed(pairs):
+        cond = f"({a} > {b} OR ({a} = {b} AND {cond}))"
+    return cond
 
 
 def merge_sql(table, source, spec, batch_dts):

@@ -3,7 +3,7 @@
 The raw->processed job runs ``process_partition`` inside ``mapPartitions``
 over the JSON text of every record read, then splits the tagged results.
 A processed row ("canonical record") is a dict with every declared column,
-``_is_deleted``, ``_received_at`` and ``dt``.
+``_is_deleted``, ``_received_at``, ``_change_seq`` and ``dt``.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ def process_record(kind, raw, spec, now=None, skew=None):
         raise q.Quarantined(problems)
     record[schema.DELETED_COLUMN] = env.deleted
     record[schema.RECEIVED_AT_COLUMN] = env.received_at
+    record[schema.CHANGE_SEQ_COLUMN] = env.sequence
     record[schema.PARTITION_COLUMN] = partitions.dt_of(record[etf])
     return record
 

@@ -44,7 +44,10 @@ IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 # Columns the raw->processed job appends to the declared columns.
 DELETED_COLUMN = "_is_deleted"
 RECEIVED_AT_COLUMN = "_received_at"
-PROCESSED_META_COLUMNS = ((DELETED_COLUMN, BOOLEAN), (RECEIVED_AT_COLUMN, TIMESTAMP))
+# The source's change sequence (DMS: AR_H_CHANGE_SEQ, zero-padded so text
+# order is number order), null for records without one.
+CHANGE_SEQ_COLUMN = "_change_seq"
+PROCESSED_META_COLUMNS = ((DELETED_COLUMN, BOOLEAN), (RECEIVED_AT_COLUMN, TIMESTAMP), (CHANGE_SEQ_COLUMN, STRING))
 PARTITION_COLUMN = "dt"
 # Partitionings of the processed Iceberg table (see lakelib.iceberg).
 EVENT_DAY = "event_day"
@@ -120,7 +123,8 @@ def processed_columns(spec):
     """Columns of the processed table, in order, as (name, hive type).
 
     The declared columns in declaration order with their declared types,
-    then ``_is_deleted boolean`` and ``_received_at timestamp``. The partition
+    then ``_is_deleted boolean``, ``_received_at timestamp`` and
+    ``_change_seq string``. The partition
     column ``dt string`` is not part of the list.
     """
     return column_casts(spec) + list(PROCESSED_META_COLUMNS)

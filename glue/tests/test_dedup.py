@@ -8,10 +8,10 @@ from support import ts
 from lakelib import dedup
 
 
-def row(order_id, updated, received=None, deleted=False, status="placed"):
+def row(order_id, updated, received=None, deleted=False, status="placed", seq=None):
     return {"order_id": order_id, "customer_id": "c", "status": status, "amount": 1.0, "currency": "EUR",
             "item_count": 1, "updated_at": updated, "_is_deleted": deleted, "_received_at": received,
-            "dt": updated.date().isoformat()}
+            "_change_seq": seq, "dt": updated.date().isoformat()}
 
 
 class DedupTest(unittest.TestCase):
@@ -35,6 +35,19 @@ class DedupTest(unittest.TestCase):
         second = row("o-1", ts(2024, 5, 1, 10), received=ts(2024, 5, 1, 10, 0, 2), status="paid")
         self.assertIs(self.pick(first, second), second)
         self.assertIs(self.pick(second, first), second)
+
+    def test_changes_of_one_transaction_order_by_change_sequence(self):
+        # Same event time and commit time (one transaction): the sequence
+        # decides, whatever the arrival order; without one the row loses.
+        commit = ts(2024, 5, 1, 10, 0, 1)
+        first = row("o-1", ts(2024, 5, 1, 10), received=commit, status="placed", seq="0" * 39 + "7")
+        second = row("o-1", ts(2024, 5, 1, 10), received=commit, status="paid", seq="0" * 38 + "12")
+        self.assertIs(self.pick(first, second), second)
+        self.assertIs(self.pick(second, first), second)
+        bare = row("o-1", ts(2024, 5, 1, 10), received=ts(2024, 5, 1, 11), status="shipped")
+        self.assertIs(self.pick(bare, first), first, "a change sequence outranks a later receive time")
+        later = row("o-1", ts(2024, 5, 1, 10, 0, 1), received=commit, status="cancelled", seq="0" * 40)
+        self.assertIs(self.pick(second, later), later, "event time comes first")
 
     def test_missing_received_at_loses_the_tie(self):
         landing = row("o-1", ts(2024, 5, 1, 10), received=None, status="placed")

@@ -69,6 +69,25 @@ class UnwrapTest(unittest.TestCase):
         self.assertQuarantined(q.UNKNOWN_OPERATION, FIREHOSE, dms("truncate", support.order()))
         self.assertQuarantined(q.UNKNOWN_OPERATION, FIREHOSE, dms(None, support.order()))
 
+    def test_dms_change_sequence(self):
+        # The table mapping's add-column rule puts it in the row; it leaves
+        # the data and becomes the envelope's zero-padded sequence.
+        seq = "20240501100005000000000000000000042"
+        env = envelope.unwrap(FIREHOSE, dms("update", dict(support.order(), _dms_change_seq=seq)), self.orders)
+        self.assertEqual(env.data, support.order())
+        self.assertEqual(env.sequence, seq.zfill(envelope.SEQUENCE_DIGITS))
+        self.assertEqual(len(env.sequence), envelope.SEQUENCE_DIGITS)
+        self.assertIsNone(envelope.unwrap(FIREHOSE, dms("update", dict(support.order(), _dms_change_seq="")), self.orders).sequence)
+        self.assertIsNone(envelope.unwrap(FIREHOSE, dms("update", support.order()), self.orders).sequence)
+        # Text order of the padded values is number order.
+        self.assertLess(envelope.change_sequence("99"), envelope.change_sequence("100"))
+
+    def test_dms_bad_change_sequence(self):
+        for bad in ("12a", "-5", "1" * 41, 1.5, True):
+            with self.subTest(seq=bad):
+                reason = self.assertQuarantined(q.INVALID_ENVELOPE, FIREHOSE, dms("update", dict(support.order(), _dms_change_seq=bad)))
+                self.assertIn("_dms_change_seq", reason)
+
     def test_dms_bad_timestamp(self):
         self.assertQuarantined(q.INVALID_ENVELOPE, FIREHOSE, dms("insert", support.order(), timestamp="now"))
 
@@ -117,6 +136,11 @@ class DmsCsvTest(unittest.TestCase):
             self.assertNotIn("_dms_timestamp", env.data)
             self.assertEqual(env.received_at, ts(2024, 5, 1, 10, 0, 5, 123456))
             self.assertEqual(env.fallback_event_time, "2024-05-01T10:00:05.123456Z")
+
+    def test_change_sequence_column(self):
+        env = envelope.unwrap(LANDING, self.row("U", _dms_change_seq="20240501100005000000000000000000042"), self.orders)
+        self.assertNotIn("_dms_change_seq", env.data)
+        self.assertTrue(env.sequence.endswith("042") and len(env.sequence) == envelope.SEQUENCE_DIGITS)
 
     def test_unknown_op_is_quarantined(self):
         with self.assertRaises(q.Quarantined) as ctx:

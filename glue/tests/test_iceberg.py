@@ -4,11 +4,19 @@ The MERGE itself runs on Spark with the Iceberg runtime in the local lake
 (e2e/); these tests pin what the job asks Iceberg to do.
 """
 
+import itertools
 import unittest
 
 import support  # noqa: F401  (puts glue/ on sys.path)
+from support import ts
 
-from lakelib import iceberg, schema
+from lakelib import dedup, iceberg, schema
+
+try:  # in the .venv of make test (requirements-ci.txt); not stdlib
+    import duckdb
+    import sqlglot
+except ImportError:  # pragma: no cover
+    duckdb = sqlglot = None
 
 T = "glue_catalog.`db`.`t`"
 
@@ -123,3 +131,40 @@ class ReservedNameTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(duckdb, "needs duckdb and sqlglot (pip install -r requirements-ci.txt)")
+class NewerConditionAgreesWithDedupTest(unittest.TestCase):
+    """The MERGE's "newer wins" and the batch dedup must pick the same row.
+
+    Every pair of versions over ties and nulls of event time, change
+    sequence, receive time and delete flag: the SQL condition (run in DuckDB,
+    transpiled from Spark SQL by sqlglot) is true exactly when dedup's order
+    ranks the incoming row above the stored one (without dedup's last
+    resort, the canonical JSON: on a full tie the stored row stays).
+    """
+
+    def test_every_pair(self):
+        spec = support.dataset("orders")
+        etf = spec["event_time_field"]
+        versions = list(itertools.product(
+            [None, ts(2024, 5, 1, 10), ts(2024, 5, 1, 11)],
+            [None, "7".zfill(40), "12".zfill(40)],
+            [None, ts(2024, 5, 1, 10, 0, 1), ts(2024, 5, 1, 10, 0, 2)],
+            [False, True]))
+        con = duckdb.connect()
+        con.execute(f"CREATE TABLE v (id INT, {etf} TIMESTAMP, {schema.CHANGE_SEQ_COLUMN} VARCHAR, "
+                    f"{schema.RECEIVED_AT_COLUMN} TIMESTAMP, {schema.DELETED_COLUMN} BOOLEAN)")
+        naive = lambda x: x.replace(tzinfo=None) if x is not None else None  # noqa: E731
+        con.executemany("INSERT INTO v VALUES (?, ?, ?, ?, ?)",
+                        [(i, naive(e), q, naive(r), d) for i, (e, q, r, d) in enumerate(versions)])
+        cond = sqlglot.transpile(iceberg.newer_condition(spec), read="spark", write="duckdb")[0]
+        got = {(a, b): n for a, b, n in con.execute(f"SELECT s.id, t.id, {cond} FROM v s, v t").fetchall()}
+        self.assertEqual(len(got), len(versions) ** 2)
+        rank = {}
+        for i, (e, q, r, d) in enumerate(versions):
+            rec = {etf: e, schema.CHANGE_SEQ_COLUMN: q, schema.RECEIVED_AT_COLUMN: r, schema.DELETED_COLUMN: d}
+            rank[i] = dedup.order_key(rec, etf)[:4]
+        wrong = [(versions[a], versions[b], n) for (a, b), n in got.items() if bool(n) != (rank[a] > rank[b])]
+        self.assertEqual(wrong[:3], [], f"{len(wrong)} of {len(got)} pairs disagree")
+

@@ -172,8 +172,9 @@ class RowsTest(unittest.TestCase):
 
     def test_rows_for_spark(self):
         cols = pipeline.row_columns(self.orders)
-        self.assertEqual(cols[-3:], ["_is_deleted", "_received_at", "dt"])
-        self.assertTrue(pipeline.row_ddl(self.orders).endswith("`_is_deleted` BOOLEAN, `_received_at` TIMESTAMP, `dt` STRING"))
+        self.assertEqual(cols[-4:], ["_is_deleted", "_received_at", "_change_seq", "dt"])
+        self.assertTrue(pipeline.row_ddl(self.orders).endswith(
+            "`_is_deleted` BOOLEAN, `_received_at` TIMESTAMP, `_change_seq` STRING, `dt` STRING"))
         self.assertEqual(pipeline.to_row({"order_id": "o", "dt": "2024-05-01"}, ["order_id", "amount", "dt"]),
                          ("o", None, "2024-05-01"))
 

@@ -169,7 +169,7 @@ class DeclarationTest(unittest.TestCase):
     def test_processed_columns_append_meta_columns(self):
         cols = schema.processed_columns(support.dataset("clickstream"))
         self.assertEqual(cols[:7], schema.column_casts(support.dataset("clickstream")))
-        self.assertEqual(cols[7:], [("_is_deleted", "boolean"), ("_received_at", "timestamp")])
+        self.assertEqual(cols[7:], [("_is_deleted", "boolean"), ("_received_at", "timestamp"), ("_change_seq", "string")])
 
     def test_ddl(self):
         self.assertEqual(schema.ddl([("a", "string"), ("b", "bigint"), ("c", "timestamp")]),

@@ -18,6 +18,7 @@
 //	_quarantine/<dataset>/dt=<run day>/     rows the raw->processed job refused, with the reason
 //	_quality/<dataset>/verdict.json         the dataset's latest quality verdict
 //	_changes/<dataset>/<run>.json           days a raw->processed run changed, until curated consumed them
+//	_landing_files/<dataset>/files.json     the landing CSV files the raw->processed job has read
 //
 // Curated bucket:
 //
@@ -48,6 +49,10 @@ const (
 	Quarantine = "_quarantine/"
 	Quality    = "_quality/"
 	Changes    = "_changes/"
+	// LandingFiles holds each dataset's record of the landing CSV files its
+	// raw->processed job read (Glue bookmarks follow DynamicFrame reads
+	// only; the job reads CSV with Spark as strings, glue/lakelib/landing.py).
+	LandingFiles = "_landing_files/"
 	// DailySuffix names a dataset's curated daily table.
 	DailySuffix = "_daily"
 )
@@ -71,6 +76,9 @@ func QuarantineOf(dataset string) string { return Quarantine + dataset + "/" }
 // raw->processed run changed (written before its commit), which the curated
 // job recomputes and then deletes.
 func ChangesOf(dataset string) string { return Changes + dataset + "/" }
+
+// LandingFilesOf is the folder of a dataset's landing CSV record.
+func LandingFilesOf(dataset string) string { return LandingFiles + dataset + "/" }
 
 // QualityOf is a dataset's verdict folder; Verdict the file in it.
 func QualityOf(dataset string) string { return Quality + dataset + "/" }

@@ -247,6 +247,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 		}
 		st.Processed.GrantReadWrite(role, jsii.String(layout.Processed(d.Name)+"*"))
 		st.Processed.GrantReadWrite(role, jsii.String(layout.QuarantineOf(d.Name)+"*"))
+		st.Processed.GrantReadWrite(role, jsii.String(layout.LandingFilesOf(d.Name)+"*"))
 		st.Processed.GrantReadWrite(role, jsii.String(layout.ChangesOf(d.Name)+"*"))
 		st.Key.GrantEncryptDecrypt(role) // job bookmarks are client-side encrypted
 		// Iceberg's GlueCatalog loads the table and commits a snapshot by
@@ -261,15 +262,16 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 			description: "Reads new raw " + d.Name + " (bookmarks), applies the declared schema, de-duplicates, writes Parquet; bad rows to quarantine",
 			role:        role,
 			args: map[string]string{
-				"dataset_spec":    spec,
-				"raw_path":        bucketURL(st.Raw, layout.Source(d.Name)),
-				"landing_path":    landing,
-				"processed_path":  bucketURL(st.Processed, layout.Processed(d.Name)),
-				"database":        cfg.DataCatalogDatabaseName,
-				"table":           d.Name,
-				"quarantine_path": bucketURL(st.Processed, layout.QuarantineOf(d.Name)),
-				"changes_path":    bucketURL(st.Processed, layout.ChangesOf(d.Name)),
-				"target_file_mb":  fmt.Sprint(cfg.TargetFileMB),
+				"dataset_spec":       spec,
+				"raw_path":           bucketURL(st.Raw, layout.Source(d.Name)),
+				"landing_path":       landing,
+				"landing_files_path": bucketURL(st.Processed, layout.LandingFilesOf(d.Name)),
+				"processed_path":     bucketURL(st.Processed, layout.Processed(d.Name)),
+				"database":           cfg.DataCatalogDatabaseName,
+				"table":              d.Name,
+				"quarantine_path":    bucketURL(st.Processed, layout.QuarantineOf(d.Name)),
+				"changes_path":       bucketURL(st.Processed, layout.ChangesOf(d.Name)),
+				"target_file_mb":     fmt.Sprint(cfg.TargetFileMB),
 			},
 		}, lib, files))
 

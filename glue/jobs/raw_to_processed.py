@@ -1,15 +1,17 @@
 """Glue job: raw zone -> processed zone, one job per dataset.
 
 Reads the dataset's Firehose prefix (API / DMS envelopes, gzip JSON lines)
-and its landing prefix (plain CSV or JSON lines records) with job bookmarks,
+and its landing prefix (JSON lines with job bookmarks, CSV files it has not
+read before, lakelib.landing) as text,
 turns every record into a typed row or a quarantine record (lakelib.pipeline),
 keeps the latest row per key inside the batch (lakelib.dedup) and MERGEs
 it into the dataset's Apache Iceberg table, newer wins (lakelib.iceberg):
 one atomic commit whose cost follows the batch, not the table.
 
 Arguments (see glue/README.md): --JOB_NAME --dataset_spec --raw_path
---landing_path --processed_path --quarantine_path --database --table
-[--target_file_mb 256]
+--landing_path --landing_files_path --processed_path --quarantine_path
+--database --table [--target_file_mb 256] [--changes_path]
+[--max_future_skew_minutes 15]
 
 All logic lives in lakelib; pyspark/awsglue are imported inside functions
 so this module imports without Spark.
@@ -22,7 +24,7 @@ import sys
 import uuid
 
 from lakelib import args as jobargs
-from lakelib import changes, dedup, hadoopfs, iceberg, partitions, pipeline, quarantine, schema
+from lakelib import changes, dedup, envelope, hadoopfs, iceberg, landing, partitions, pipeline, quarantine, schema
 
 REQUIRED_ARGS = jobargs.RAW_TO_PROCESSED_REQUIRED
 OPTIONAL_ARGS = jobargs.RAW_TO_PROCESSED_OPTIONAL
@@ -34,9 +36,18 @@ def _log(logger, message):
         logger.info(message)
 
 
-def read_sources(glue_context, cfg):
-    """[(kind, DataFrame)] of the three bookmarked S3 reads (empty ones skipped)."""
-    frames = []
+def read_sources(glue_context, spark, cfg):
+    """(RDD of (kind, text) pairs, landing CSV files read) of one run.
+
+    The bookmarked line reads hand over Firehose and landing JSON lines as
+    text (lakelib.pipeline); Glue's error records of a read come along as
+    pipeline.GLUE_ERROR items, quarantined, never dropped. Landing CSV files
+    not read before (lakelib.landing) are read with Spark's CSV reader, every
+    value a string, one file at a time (each file's header names its
+    columns), and handed over as JSON text.
+    """
+    sc = spark.sparkContext
+    parts = []
     for source in pipeline.source_reads(cfg.raw_path, cfg.landing_path):
         dyf = glue_context.create_dynamic_frame.from_options(
             connection_type="s3",
@@ -45,12 +56,24 @@ def read_sources(glue_context, cfg):
             format_options=source["format_options"],
             transformation_ctx=source["transformation_ctx"],
         )
-        # Columns whose type varies between records become {"int": .., "string": ..}
-        # structs, which lakelib.schema.unchoice unwraps.
+        if dyf.stageErrorsCount():
+            parts.append(dyf.errorsAsDynamicFrame().toDF().toJSON().map(lambda text: (pipeline.GLUE_ERROR, text)))
+        # A column whose type varies between lines becomes an {"int": ..,
+        # "string": ..} struct, which pipeline.line_of unwraps.
         df = dyf.resolveChoice(choice="make_struct").toDF()
         if df.columns:
-            frames.append((source["kind"], df))
-    return frames
+            parts.append(df.rdd
+                         .map(lambda row, k=source["kind"]: (k, pipeline.line_of(row.asDict(recursive=True).values())))
+                         .filter(lambda item: item[1] is not None))
+    manifest = landing.parse_manifest(hadoopfs.read_text(spark, cfg.landing_files_path + landing.MANIFEST_NAME))
+    listed = [f for prefix in cfg.landing_path.split(",") if prefix for f in hadoopfs.list_files(spark, prefix)]
+    csv_files = landing.new_files(listed, manifest)
+    for path, _, _ in csv_files:
+        df = (spark.read.option("header", True).option("multiLine", True).option("quote", '"').option("escape", '"')
+              .option("inferSchema", False).option("mode", "PERMISSIVE").csv(path))
+        parts.append(df.toJSON().map(lambda text: (envelope.LANDING, text)))
+    lines = sc.union(parts) if parts else None
+    return lines, manifest, csv_files
 
 
 def run(glue_context, spark, cfg, logger=None, now=None):
@@ -66,15 +89,14 @@ def run(glue_context, spark, cfg, logger=None, now=None):
     run_dt = partitions.dt_of(now)
     sc = spark.sparkContext
 
-    frames = read_sources(glue_context, cfg)
+    lines, manifest, csv_files = read_sources(glue_context, spark, cfg)
     counts = {"read": 0, "valid": 0, "quarantined": 0, "deleted": 0, "written": 0, "replaced": 0,
               "batch_rows": 0, "superseded_in_batch": 0, "superseded_by_stored": 0, "partitions_written": 0,
-              "days_changed": 0}
-    if not frames:
+              "days_changed": 0, "csv_files": len(csv_files)}
+    if lines is None:
         _log(logger, f"raw_to_processed {name}: nothing new to read " + json.dumps(counts, sort_keys=True))
         return counts
 
-    lines = sc.union([df.toJSON().map(lambda line, k=kind: (k, line)) for kind, df in frames])
     # An event time beyond arrival (or now) plus the skew would win dedup
     # until its date: quarantined as future_event_time.
     skew = datetime.timedelta(minutes=cfg.max_future_skew_minutes)
@@ -104,6 +126,10 @@ def run(glue_context, spark, cfg, logger=None, now=None):
         _log(logger, f"raw_to_processed {name}: quarantined {counts['quarantined']} records under "
                      f"{partitions.partition_path(cfg.quarantine_path, run_dt)}")
 
+    if csv_files:
+        # After the commit: a run that fails before this reads the files
+        # again, and the MERGE keeps the stored rows on a full tie.
+        hadoopfs.write_text(spark, cfg.landing_files_path + landing.MANIFEST_NAME, landing.render_manifest(manifest, csv_files))
     tagged.unpersist()
     _log(logger, f"raw_to_processed {name}: " + json.dumps(counts, sort_keys=True))
     return counts

@@ -20,8 +20,9 @@ from . import curated, partitions, schema
 
 # ---- the contract (names without the leading "--") -----------------------
 
+# landing_files_path: where the job records the landing CSV files it read (lakelib.landing).
 RAW_TO_PROCESSED_REQUIRED = (
-    "JOB_NAME", "dataset_spec", "raw_path", "landing_path", "processed_path", "quarantine_path",
+    "JOB_NAME", "dataset_spec", "raw_path", "landing_path", "landing_files_path", "processed_path", "quarantine_path",
     "database", "table",
 )
 # changes_path: where the run records the days it changed (lakelib.changes); empty: no record.
@@ -208,6 +209,8 @@ class RawToProcessedConfig:
     processed_path: str
     quarantine_path: str
     target_file_mb: int
+    # Where the landing CSV files read so far are recorded (lakelib.landing).
+    landing_files_path: str = ""
     # The processed Iceberg table in the Glue Data Catalog.
     database: str = ""
     table: str = ""
@@ -248,6 +251,7 @@ def parse_raw_to_processed_args(args):
         spec=parse_dataset_spec("dataset_spec", _arg(args, "dataset_spec")),
         raw_path=parse_s3_prefix("raw_path", _arg(args, "raw_path")),
         landing_path=parse_s3_prefix("landing_path", _arg(args, "landing_path")),
+        landing_files_path=parse_s3_prefix("landing_files_path", _arg(args, "landing_files_path")),
         processed_path=parse_s3_prefix("processed_path", _arg(args, "processed_path")),
         quarantine_path=parse_s3_prefix("quarantine_path", _arg(args, "quarantine_path")),
         target_file_mb=parse_int_arg(

@@ -35,6 +35,19 @@ def list_partition_dts(spark, path):
     return partitions.parse_partition_dirs(list_child_names(spark, path))
 
 
+def list_files(spark, path):
+    """[(path, size, modified ms)] of every file under a prefix, recursively ([] if absent)."""
+    fs, jpath = _fs(spark, path)
+    if not fs.exists(jpath):
+        return []
+    out = []
+    it = fs.listFiles(jpath, True)
+    while it.hasNext():
+        status = it.next()
+        out.append((str(status.getPath().toString()), int(status.getLen()), int(status.getModificationTime())))
+    return out
+
+
 def delete_recursive(spark, path):
     """Delete a prefix and everything under it; returns whether something was deleted."""
     fs, jpath = _fs(spark, path)

@@ -18,6 +18,8 @@ from . import schema
 VALID = "valid"
 QUARANTINE = "quarantine"
 CORRUPT_RECORD_FIELD = "_corrupt_record"
+# Source kind of a Glue error record (input Glue's reader could not read).
+GLUE_ERROR = "glue_error"
 
 
 def future_problem(record, spec, received_at, now, skew):
@@ -94,6 +96,10 @@ def process_json_line(kind, line, spec, quarantined_at, now=None, skew=None):
 def process_partition(items, spec, quarantined_at, now=None, skew=None):
     """mapPartitions function over (source kind, JSON text) pairs."""
     for kind, line in items:
+        if kind == GLUE_ERROR:
+            yield QUARANTINE, q.quarantine_record(
+                line, [q.reason(q.MALFORMED_RECORD, "Glue's reader could not read this input (its error record)")], quarantined_at)
+            continue
         yield process_json_line(kind, line, spec, quarantined_at, now, skew)
 
 
@@ -103,26 +109,19 @@ JSON_LINES_SUFFIXES = (".json", ".jsonl", ".ndjson")
 CSV_SUFFIX = ".csv"
 GZIP_SUFFIX = ".gz"
 
-# Glue S3 "exclusions" (Unix glob, ** crosses folders) for the landing reads.
-# JSON lines read: every landing file except CSV files.
+# Glue S3 "exclusions" (Unix glob, ** crosses folders) of the landing JSON
+# lines read: every landing file except CSV files (read by lakelib.landing).
 LANDING_JSON_EXCLUSIONS = ("**.csv", "**.csv.gz")
-# CSV read: every landing file except those named *.csv or *.csv.gz. Globs
-# cannot negate a suffix, so this excludes names by their last characters:
-# not ending in v or z; ending in z but not .gz; ending in .gz without v
-# before it; ending in v or v.gz but not csv / csv.gz / .csv / .csv.gz.
-LANDING_CSV_EXCLUSIONS = (
-    "**[!vz]",
-    "**[!g]z",
-    "**[!.]gz",
-    "**[!v].gz",
-    "**[!s]v",
-    "**[!c]sv",
-    "**[!.]csv",
-    "**[!s]v.gz",
-    "**[!c]sv.gz",
-    "**[!.]csv.gz",
-)
-CSV_FORMAT_OPTIONS = {"withHeader": True, "separator": ",", "quoteChar": "\""}
+# JSON lines are read as lines of text, not parsed by Glue: Glue's JSON
+# reader turns a malformed line into an error record that toDF() leaves
+# out, so it would vanish uncounted. Glue's CSV reader (bookmarked like any
+# DynamicFrame read) with a separator that JSON text does not contain and
+# quoting off ("quoteChar": -1, Glue developer guide, CSV format options)
+# hands over each line as it is; json.loads then decides, and a line that
+# is not JSON is quarantined as malformed_record. Should a line contain the
+# separator, it arrives in several columns and is joined back (LINE_COLUMNS_JOIN).
+LINE_SEPARATOR = "\u0001"
+LINE_FORMAT_OPTIONS = {"separator": LINE_SEPARATOR, "quoteChar": -1, "withHeader": False}
 GROUP_SIZE_BYTES = 128 * 1024 * 1024
 
 
@@ -135,19 +134,30 @@ def landing_format(file_name):
 
 
 def source_reads(raw_path, landing_path):
-    """The three S3 reads of the raw->processed job, one bookmark context each.
+    """The bookmarked line reads of the raw->processed job, one bookmark context each.
 
     Each entry: transformation_ctx, kind (envelope.FIREHOSE/LANDING), path,
-    format, format_options, exclusions (glob list).
+    format, format_options, exclusions (glob list). Landing CSV files are
+    not among them (lakelib.landing). The contexts keep the names of the
+    JSON reads they replaced, so a deployed job's bookmarks carry on.
     """
     return [
         {"transformation_ctx": "raw_firehose", "kind": envelope.FIREHOSE, "path": raw_path,
-         "format": "json", "format_options": {}, "exclusions": []},
+         "format": "csv", "format_options": dict(LINE_FORMAT_OPTIONS), "exclusions": []},
         {"transformation_ctx": "landing_json", "kind": envelope.LANDING, "path": landing_path,
-         "format": "json", "format_options": {}, "exclusions": list(LANDING_JSON_EXCLUSIONS)},
-        {"transformation_ctx": "landing_csv", "kind": envelope.LANDING, "path": landing_path,
-         "format": "csv", "format_options": dict(CSV_FORMAT_OPTIONS), "exclusions": list(LANDING_CSV_EXCLUSIONS)},
+         "format": "csv", "format_options": dict(LINE_FORMAT_OPTIONS), "exclusions": list(LANDING_JSON_EXCLUSIONS)},
     ]
+
+
+def line_of(values):
+    """The text of one line from the columns a line read produced (None: a blank line).
+
+    Values are strings, or numbers where Glue's CSV reader typed a bare
+    number (such a line is not a JSON object and is quarantined anyway).
+    """
+    parts = ["" if v is None else str(schema.unchoice(v)) for v in values]
+    text = LINE_SEPARATOR.join(parts).rstrip(LINE_SEPARATOR)
+    return text if text.strip() else None
 
 
 def s3_connection_options(source):

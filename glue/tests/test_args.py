@@ -12,6 +12,7 @@ def raw_args(**overrides):
         "dataset_spec": json.dumps(support.dataset("clickstream")),
         "raw_path": "s3://raw-bucket/source=clickstream/",
         "landing_path": "s3://raw-bucket/landing/clickstream",
+        "landing_files_path": "s3://processed-bucket/_landing_files/clickstream",
         "processed_path": "s3://processed-bucket/clickstream/",
         "quarantine_path": "s3://processed-bucket/_quarantine/clickstream/",
         "database": "data_pipeline_dev_catalog",
@@ -40,7 +41,8 @@ def curated_args(**overrides):
 class ContractTest(unittest.TestCase):
     def test_argument_names(self):
         self.assertEqual(args.RAW_TO_PROCESSED_REQUIRED, ("JOB_NAME", "dataset_spec", "raw_path", "landing_path",
-                                                          "processed_path", "quarantine_path", "database", "table"))
+                                                          "landing_files_path", "processed_path", "quarantine_path",
+                                                          "database", "table"))
         self.assertEqual(args.RAW_TO_PROCESSED_OPTIONAL, {"target_file_mb": "256", "changes_path": "",
                                                           "max_future_skew_minutes": "15"})
         self.assertEqual(args.QUALITY_CHECK_REQUIRED, ("JOB_NAME", "database", "table", "ruleset", "dataset_name",
@@ -67,6 +69,7 @@ class RawToProcessedArgsTest(unittest.TestCase):
         cfg = args.parse_raw_to_processed_args(raw_args())
         self.assertEqual(cfg.spec["name"], "clickstream")
         self.assertEqual(cfg.landing_path, "s3://raw-bucket/landing/clickstream/")
+        self.assertEqual(cfg.landing_files_path, "s3://processed-bucket/_landing_files/clickstream/")
         self.assertEqual(cfg.target_file_mb, 256)
         self.assertEqual(args.parse_raw_to_processed_args(raw_args(target_file_mb="512")).target_file_mb, 512)
 

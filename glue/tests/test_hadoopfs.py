@@ -15,10 +15,40 @@ class FakeStatus:
         return self._path.rstrip("/").rsplit("/", 1)[-1]
 
 
+class FakeFileStatus:
+    def __init__(self, path, size, modified):
+        self.path, self.size, self.modified = path, size, modified
+
+    def getPath(self):
+        return type("p", (), {"toString": lambda _: self.path})()
+
+    def getLen(self):
+        return self.size
+
+    def getModificationTime(self):
+        return self.modified
+
+
+class FakeIterator:
+    def __init__(self, items):
+        self.items = list(items)
+
+    def hasNext(self):
+        return bool(self.items)
+
+    def next(self):
+        return self.items.pop(0)
+
+
 class FakeFs:
-    def __init__(self, tree):
+    def __init__(self, tree, files=()):
         self.tree = tree  # {prefix: [child paths]}
+        self.files = list(files)  # [(path, size, modified)] under every prefix
         self.deleted = []
+
+    def listFiles(self, path, recursive):
+        assert recursive
+        return FakeIterator(FakeFileStatus(*f) for f in self.files if f[0].startswith(path.value))
 
     def exists(self, path):
         return path.value in self.tree
@@ -57,6 +87,11 @@ class HadoopFsTest(unittest.TestCase):
             "s3://p/orders/dt=2024-05-01/": [],
         })
         self.spark = FakeSpark(self.fs)
+
+    def test_list_files_recursively_with_size_and_time(self):
+        self.fs.files = [("s3://p/orders/dt=2024-05-01/a.parquet", 10, 1000), ("s3://p/other/b", 1, 1)]
+        self.assertEqual(hadoopfs.list_files(self.spark, "s3://p/orders/"), [("s3://p/orders/dt=2024-05-01/a.parquet", 10, 1000)])
+        self.assertEqual(hadoopfs.list_files(self.spark, "s3://p/missing/"), [])
 
     def test_list_partition_dts(self):
         self.assertEqual(hadoopfs.list_partition_dts(self.spark, "s3://p/orders/"), ["2024-05-01", "2024-05-02"])

@@ -124,39 +124,94 @@ class FakeDF:
         return FakeWriter(self, self.log)
 
 
+class FakeCsvReader:
+    """spark.read.option(...).csv(path): the landing CSV rows of a fake file, all strings."""
+
+    def __init__(self, files, log):
+        self.files, self.log, self.opts = files, log, {}
+
+    def option(self, k, v):
+        self.opts[k] = v
+        return self
+
+    def csv(self, path):
+        self.log.append(("csv", path, dict(self.opts)))
+        rows = self.files[path][2]
+        return types.SimpleNamespace(toJSON=lambda: FakeRDD([json.dumps(r) for r in rows]))
+
+
 class FakeSpark:
-    def __init__(self):
+    def __init__(self, csv_files=None):
         self.log = []
+        self.csv_files = csv_files or {}
         self.sparkContext = types.SimpleNamespace(
             union=lambda rdds: FakeRDD(None, [p for r in rdds for p in r.partitions]))
         self._jvm = None
+
+    @property
+    def read(self):
+        return FakeCsvReader(self.csv_files, self.log)
 
     def createDataFrame(self, rdd, schema):
         return FakeDF(rdd, schema, self.log)
 
 
+class FakeRow:
+    def __init__(self, line):
+        self.line = line
+
+    def asDict(self, recursive=False):
+        return {"col0": self.line}
+
+
 class FakeDynamicFrame:
-    def __init__(self, records):
-        self.records = records
+    """A line read: one text column per line (dicts stand for their JSON text)."""
+
+    def __init__(self, records, errors=()):
+        self.lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
+        self.errors = list(errors)
 
     def resolveChoice(self, choice):
         assert choice == "make_struct"
         return self
 
+    def stageErrorsCount(self):
+        return len(self.errors)
+
+    def errorsAsDynamicFrame(self):
+        errors = FakeRDD(self.errors)
+        return types.SimpleNamespace(toDF=lambda: types.SimpleNamespace(toJSON=lambda: errors))
+
     def toDF(self):
-        lines = FakeRDD([json.dumps(r) for r in self.records])
-        return types.SimpleNamespace(columns=["x"] if self.records else [], toJSON=lambda: lines)
+        return types.SimpleNamespace(columns=["col0"] if self.lines else [], rdd=FakeRDD([FakeRow(x) for x in self.lines]))
 
 
 class FakeGlueContext:
-    def __init__(self, by_ctx):
+    def __init__(self, by_ctx, errors=None):
         self.calls = []
 
         def from_options(**kw):
             self.calls.append(kw)
-            return FakeDynamicFrame(by_ctx.get(kw["transformation_ctx"], []))
+            ctx = kw["transformation_ctx"]
+            return FakeDynamicFrame(by_ctx.get(ctx, []), (errors or {}).get(ctx, []))
 
         self.create_dynamic_frame = types.SimpleNamespace(from_options=from_options)
+
+
+class FakeFiles:
+    """lakelib.hadoopfs over a dict: listed files and the manifest text."""
+
+    def __init__(self, files):
+        self.files, self.texts = files, {}
+
+    def list_files(self, spark, prefix):
+        return [(p, f[0], f[1]) for p, f in sorted(self.files.items()) if p.startswith(prefix)]
+
+    def read_text(self, spark, path):
+        return self.texts.get(path)
+
+    def write_text(self, spark, path, text):
+        self.texts[path] = text
 
 
 class RawToProcessedWiringTest(unittest.TestCase):
@@ -177,65 +232,92 @@ class RawToProcessedWiringTest(unittest.TestCase):
         def write(spark, cfg, valid, key_columns, picker, counts, logger, now=None, run_id=None):
             self.merged.append((list(valid.items), key_columns))
         raw_to_processed.write_processed = write
+        self._saved_fs = {n: getattr(raw_to_processed.hadoopfs, n) for n in ("list_files", "read_text", "write_text")}
+
+    def use_files(self, files):
+        fake = FakeFiles(files)
+        for n in self._saved_fs:
+            setattr(self.job.hadoopfs, n, getattr(fake, n))
+        return fake
 
     def tearDown(self):
+        for n, f in self._saved_fs.items():
+            setattr(self.job.hadoopfs, n, f)
         self.job.write_processed = self._saved_write
         if self._saved is None:
             sys.modules.pop("pyspark", None)
         else:
             sys.modules["pyspark"] = self._saved
 
+    def cfg(self, name):
+        return args.parse_raw_to_processed_args({
+            "JOB_NAME": "j", "dataset_spec": json.dumps(support.dataset(name)), "raw_path": f"s3://r/source={name}/",
+            "landing_path": f"s3://r/landing/{name}/", "landing_files_path": f"s3://p/_landing_files/{name}/",
+            "processed_path": f"s3://p/{name}/", "quarantine_path": f"s3://p/_quarantine/{name}/",
+            "database": "db", "table": name})
+
     def test_first_load(self):
-        spec = support.dataset("clickstream")
-        cfg = args.parse_raw_to_processed_args({
-            "JOB_NAME": "j", "dataset_spec": json.dumps(spec), "raw_path": "s3://r/source=clickstream/",
-            "landing_path": "s3://r/landing/clickstream/", "processed_path": "s3://p/clickstream/",
-            "quarantine_path": "s3://p/_quarantine/clickstream/",
-            "database": "db", "table": "clickstream"})
+        cfg = self.cfg("clickstream")
         api = lambda data, at: {"dataset": "clickstream", "received_at": at, "data": data}  # noqa: E731
+        good = api(support.click(event_id="e-5"), 1714557600000)
         glue = FakeGlueContext({
             "raw_firehose": [
                 api(support.click(event_id="e-1"), 1714557600000),
                 api(support.click(event_id="e-1", event_type="purchase"), 1714557601000),  # same key, later
                 api(support.click(event_id="e-2", event_time="2024-05-02T01:00:00Z"), 1714611600000),
                 api(support.click(event_id="e-3", duration_ms=-5), 1714557600000),
+                json.dumps(good)[:-9],  # a truncated line
             ],
-            "landing_csv": [{"event_id": "e-4", "session_id": "s", "customer_id": "c", "event_type": "Checkout",
-                             "event_time": "2024-05-01T12:00:00Z"}],
-        })
-        spark = FakeSpark()
+        }, errors={"landing_json": ['{"error": "unreadable input"}']})
+        csv_path = "s3://r/landing/clickstream/export.csv"
+        files = {csv_path: (120, 1714557700000, [
+            {"event_id": "e-4", "session_id": "00042", "customer_id": "c", "event_type": "Checkout",
+             "event_time": "2024-05-01T12:00:00Z"}]),
+            "s3://r/landing/clickstream/notes.json": (10, 1, [])}
+        fs = self.use_files(files)
+        spark = FakeSpark(files)
         now = dt.datetime(2024, 5, 3, 6, tzinfo=dt.timezone.utc)
         with contextlib.redirect_stdout(io.StringIO()):  # the job's log lines
             counts = self.job.run(glue, spark, cfg, logger=None, now=now)
 
-        self.assertEqual([c["transformation_ctx"] for c in glue.calls], ["raw_firehose", "landing_json", "landing_csv"])
-        self.assertEqual((counts["read"], counts["valid"], counts["quarantined"], counts["deleted"]), (5, 4, 1, 0))
+        self.assertEqual([c["transformation_ctx"] for c in glue.calls], ["raw_firehose", "landing_json"])
+        self.assertEqual([e[:2] for e in spark.log if e[0] == "csv"], [("csv", csv_path)], "only the CSV file, by Spark")
+        csv_opts = next(e[2] for e in spark.log if e[0] == "csv")
+        self.assertEqual((csv_opts["header"], csv_opts["inferSchema"]), (True, False))
+        self.assertEqual((counts["read"], counts["valid"], counts["quarantined"], counts["deleted"], counts["csv_files"]),
+                         (7, 4, 3, 0, 1))
         [(valid, key_columns)] = self.merged
         self.assertEqual(key_columns, ["event_id"])
         self.assertEqual(sorted(r["event_id"] for r in valid), ["e-1", "e-1", "e-2", "e-4"],
                          "every valid row reaches the MERGE (it de-duplicates the batch itself)")
         self.assertEqual({r["event_id"]: r["dt"] for r in valid}, {"e-1": "2024-05-01", "e-2": "2024-05-02",
                                                                    "e-4": "2024-05-01"})
+        self.assertEqual(next(r["session_id"] for r in valid if r["event_id"] == "e-4"), "00042", "leading zeros kept")
 
         text = [entry for entry in spark.log if entry[0] == "text"]
         self.assertEqual(len(text), 1)
         _, qpath, qopts, qdf = text[0]
         self.assertEqual(qpath, "s3://p/_quarantine/clickstream/")
         self.assertEqual((qopts["mode"], qopts["partitionBy"]), ("append", ("dt",)))
-        [(value, qdt)] = qdf.rdd.items
-        self.assertEqual(qdt, "2024-05-03")
-        record = json.loads(value)
-        self.assertEqual(record["data"]["event_id"], "e-3")
-        self.assertTrue(record["_quarantine_reason"].startswith("below_min(duration_ms)"))
-        self.assertEqual(record["_quarantined_at"], "2024-05-03T06:00:00.000000Z")
+        records = [json.loads(value) for value, _ in qdf.rdd.items]
+        self.assertEqual({d for _, d in qdf.rdd.items}, {"2024-05-03"})
+        reasons = sorted(r["_quarantine_reason"].split("(")[0].split(":")[0] for r in records)
+        self.assertEqual(reasons, ["below_min", "malformed_record", "malformed_record"])
+        self.assertEqual(next(r for r in records if "data" in r)["_quarantined_at"], "2024-05-03T06:00:00.000000Z")
+        self.assertIn(json.dumps(good)[:-9], [r.get("_raw") for r in records], "the malformed line is kept as read")
+
+        # The manifest names the CSV file; the next run reads nothing again.
+        manifest = json.loads(fs.texts["s3://p/_landing_files/clickstream/files.json"])
+        self.assertEqual(manifest, {"files": {csv_path: "120:1714557700000"}})
+        spark2 = FakeSpark(files)
+        with contextlib.redirect_stdout(io.StringIO()):
+            again = self.job.run(FakeGlueContext({}), spark2, cfg, logger=None, now=now)
+        self.assertEqual((again["read"], again["csv_files"]), (0, 0))
+        self.assertEqual(spark2.log, [])
 
     def test_nothing_new(self):
-        spec = support.dataset("orders")
-        cfg = args.parse_raw_to_processed_args({
-            "JOB_NAME": "j", "dataset_spec": json.dumps(spec), "raw_path": "s3://r/source=orders/",
-            "landing_path": "s3://r/landing/orders/", "processed_path": "s3://p/orders/",
-            "quarantine_path": "s3://p/_quarantine/orders/",
-            "database": "db", "table": "orders"})
+        cfg = self.cfg("orders")
+        self.use_files({})
         spark = FakeSpark()
         with contextlib.redirect_stdout(io.StringIO()):
             counts = self.job.run(FakeGlueContext({}), spark, cfg)

@@ -180,33 +180,56 @@ class RowsTest(unittest.TestCase):
 
 
 class SourcesTest(unittest.TestCase):
-    def test_three_bookmarked_reads(self):
+    def test_two_bookmarked_line_reads(self):
         reads = pipeline.source_reads("s3://r/source=orders/", "s3://r/landing/orders/")
-        self.assertEqual([r["transformation_ctx"] for r in reads], ["raw_firehose", "landing_json", "landing_csv"])
-        self.assertEqual([r["kind"] for r in reads], [FIREHOSE, LANDING, LANDING])
-        self.assertEqual([r["format"] for r in reads], ["json", "json", "csv"])
-        opts = pipeline.s3_connection_options(reads[2])
+        # The contexts keep the names of the JSON reads they replaced: the
+        # deployed bookmarks carry on.
+        self.assertEqual([r["transformation_ctx"] for r in reads], ["raw_firehose", "landing_json"])
+        self.assertEqual([r["kind"] for r in reads], [FIREHOSE, LANDING])
+        for r in reads:
+            self.assertEqual((r["format"], r["format_options"]), ("csv", pipeline.LINE_FORMAT_OPTIONS))
+        self.assertEqual(pipeline.LINE_FORMAT_OPTIONS["quoteChar"], -1, "quoting off: a line arrives as written")
+        opts = pipeline.s3_connection_options(reads[1])
         self.assertEqual(opts["paths"], ["s3://r/landing/orders/"])
         self.assertTrue(opts["recurse"])
-        self.assertEqual(json.loads(opts["exclusions"]), list(pipeline.LANDING_CSV_EXCLUSIONS))
+        self.assertEqual(json.loads(opts["exclusions"]), list(pipeline.LANDING_JSON_EXCLUSIONS))
         self.assertNotIn("exclusions", pipeline.s3_connection_options(reads[0]))
 
     def test_each_landing_file_is_read_by_exactly_one_reader(self):
+        # The JSON line read (globs) and the CSV reader (lakelib.landing) split
+        # the landing files between them by name.
+        from lakelib import landing
         names = ["landing/orders/2024/a.csv", "landing/orders/b.csv.gz", "landing/orders/c.json",
                  "landing/orders/d.jsonl.gz", "landing/orders/e.ndjson", "landing/orders/f.txt",
                  "landing/orders/g", "landing/orders/h.tsv", "landing/orders/i.gz", "landing/orders/jcsv",
                  "landing/orders/k.xcsv.gz", "landing/orders/l.csv.bz2", "landing/orders/m.json.gz",
                  "landing/orders/n.z", "landing/orders/o.v"]
-
-        def excluded(name, globs):
-            return any(fnmatch.fnmatchcase(name, g) for g in globs)
-
         for name in names:
             with self.subTest(name=name):
-                by_json = not excluded(name, pipeline.LANDING_JSON_EXCLUSIONS)
-                by_csv = not excluded(name, pipeline.LANDING_CSV_EXCLUSIONS)
+                by_json = not any(fnmatch.fnmatchcase(name, g) for g in pipeline.LANDING_JSON_EXCLUSIONS)
+                by_csv = landing.is_data_file("s3://r/" + name)
                 self.assertNotEqual(by_json, by_csv, "read by exactly one reader")
                 self.assertEqual("csv" if by_csv else "json", pipeline.landing_format(name))
+
+    def test_line_of_joins_the_columns_back(self):
+        sep = pipeline.LINE_SEPARATOR
+        self.assertEqual(pipeline.line_of(['{"a": 1}']), '{"a": 1}')
+        self.assertEqual(pipeline.line_of(['{"a": "x', 'y"}']), '{"a": "x' + sep + 'y"}')
+        self.assertEqual(pipeline.line_of(['{"a": 1}', None, None]), '{"a": 1}', "missing trailing columns")
+        self.assertEqual(pipeline.line_of([{"int": 123, "string": None}]), "123")
+        self.assertIsNone(pipeline.line_of([None]))
+        self.assertIsNone(pipeline.line_of(["   "]))
+
+    def test_malformed_lines_are_quarantined_and_counted(self):
+        clicks = support.dataset("clickstream")
+        good = json.dumps({"dataset": "clickstream", "received_at": 1714557605000, "data": support.click()})
+        items = [(FIREHOSE, good), (FIREHOSE, good[:-7]), (LANDING, "not json at all"),
+                 (pipeline.GLUE_ERROR, '{"error": "bad input"}')]
+        out = list(pipeline.process_partition(iter(items), clicks, "2024-05-01T10:00:00.000000Z"))
+        self.assertEqual([t for t, _ in out], [pipeline.VALID, pipeline.QUARANTINE, pipeline.QUARANTINE, pipeline.QUARANTINE])
+        for _, rec in out[1:]:
+            self.assertIn("malformed_record", rec["_quarantine_reason"])
+        self.assertEqual(out[1][1]["_raw"], good[:-7], "the line is kept as it was, for replay")
 
     def test_quarantine_file_count(self):
         self.assertEqual(pipeline.quarantine_file_count(1), 1)

@@ -168,9 +168,15 @@ class _DynamicFrameReader:
             unknown = set(fo) - {"withHeader", "separator", "quoteChar"}
             if unknown:
                 raise NotImplementedError(f"e2e awsglue stand-in: csv format_options {sorted(unknown)} are not emulated")
+            # quoteChar -1 turns quoting off (Glue); Spark's equivalent is an
+            # empty quote. Glue's per-value type inference is not emulated:
+            # the job's reads must not depend on it (lines of text, or CSV
+            # read by Spark as strings).
+            quote = fo.get("quoteChar", '"')
+            quote = "" if quote in (-1, "-1") else quote
             df = (spark.read.option("header", str(fo.get("withHeader", False)).lower())
-                  .option("sep", fo.get("separator", ",")).option("quote", fo.get("quoteChar", '"'))
-                  .option("escape", fo.get("quoteChar", '"')).option("inferSchema", "false").csv(paths))
+                  .option("sep", fo.get("separator", ",")).option("quote", quote)
+                  .option("escape", quote or "\\").option("inferSchema", "false").csv(paths))
         else:
             raise NotImplementedError(f"e2e awsglue stand-in: format {format!r} is not emulated")
         return DynamicFrame(df, self._gc, transformation_ctx)

@@ -21,3 +21,10 @@ class DynamicFrame:
 
     def count(self):
         return self._df.count()
+
+    # Spark's readers have no error records: a line read of text never fails.
+    def stageErrorsCount(self):
+        return 0
+
+    def errorsAsDynamicFrame(self):
+        return DynamicFrame(self._df.limit(0), self.glue_ctx, self.name + "_errors")

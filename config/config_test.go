@@ -404,7 +404,10 @@ func TestDatasetProblemsExact(t *testing.T) {
 		{"duplicate column is named by index", ds(`{"name":"id","type":"string"}`, ""), []string{
 			`datasets[a].columns[2].name: "id" is declared twice`}},
 		{"unknown key in a dataset", ds("", `"clasification":"internal"`), []string{
-			`datasets[a].clasification: unknown key (did you mean "classification"?); allowed keys: classification, columns, description, event_time_field, freshness_hours, group_by, key, key_buckets, name, partitioning`}},
+			`datasets[a].clasification: unknown key (did you mean "classification"?); allowed keys: classification, columns, description, event_time_field, freshness_hours, group_by, key, key_buckets, name, partitioning, timezone`}},
+		{"unknown timezone", ds("", `"timezone":"Europe/Atlantis"`), []string{
+			`datasets[a].timezone: "Europe/Atlantis" is not an IANA time zone name: use e.g. UTC, Europe/Berlin, America/New_York (offset-less timestamps are read in it)`}},
+		{"local is not a zone", ds("", `"timezone":"Local"`), []string{`datasets[a].timezone: "Local" is not an IANA time zone name: use e.g. UTC, Europe/Berlin, America/New_York (offset-less timestamps are read in it)`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

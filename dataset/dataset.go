@@ -14,6 +14,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
+	_ "time/tzdata" // the IANA zones, independent of the host (the validator Lambda has none)
 )
 
 // Type is a column type. The names are the Glue/Athena (Hive) type names,
@@ -90,6 +92,28 @@ type Spec struct {
 	// KeyBuckets is the number of buckets of a key_bucket table, 1..1024.
 	// Default: 16 (about 1 GiB of processed data per bucket at 16 GiB).
 	KeyBuckets int `json:"key_buckets,omitempty"`
+	// Timezone is the IANA time zone of timestamps written without an
+	// offset (2024-05-01 10:00:00, as database exports in local time write
+	// them). Timestamps with Z or an offset are unaffected, and every
+	// timestamp is stored and partitioned in UTC. Default: UTC.
+	Timezone string `json:"timezone,omitempty"`
+}
+
+// DefaultTimezone is the zone of offset-less timestamps unless a dataset
+// names its own.
+const DefaultTimezone = "UTC"
+
+// Location is the dataset's Timezone (UTC when unset or unknown; Problems
+// reports an unknown one).
+func (s Spec) Location() *time.Location {
+	if s.Timezone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(s.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // Partitionings lists the allowed values of Spec.Partitioning.
@@ -125,6 +149,9 @@ func (s Spec) WithDefaults() Spec {
 	}
 	if s.Partitioning == PartitionKeyBucket && s.KeyBuckets == 0 {
 		s.KeyBuckets = DefaultKeyBuckets
+	}
+	if s.Timezone == "" {
+		s.Timezone = DefaultTimezone
 	}
 	return s
 }
@@ -315,6 +342,13 @@ func (s Spec) Problems(path string) []string {
 		add("key_buckets", "%d is out of range: use 1..%d (0 or absent means %d)", s.KeyBuckets, MaxKeyBuckets, DefaultKeyBuckets)
 	} else if s.KeyBuckets != 0 && s.Partitioning != PartitionKeyBucket {
 		add("key_buckets", "is set but partitioning is %q: key buckets apply to partitioning %q only", s.WithDefaults().Partitioning, PartitionKeyBucket)
+	}
+	// time.LoadLocation also accepts "Local" and paths; a dataset names a
+	// zone of the IANA database (embedded: time/tzdata).
+	if tz := s.Timezone; tz != "" {
+		if _, err := time.LoadLocation(tz); err != nil || tz == "Local" || strings.HasPrefix(tz, "/") || strings.Contains(tz, "..") {
+			add("timezone", "%q is not an IANA time zone name: use e.g. UTC, Europe/Berlin, America/New_York (offset-less timestamps are read in it)", tz)
+		}
 	}
 	return p
 }

@@ -21,6 +21,7 @@ import shutil
 import sys
 import time
 import traceback
+import zoneinfo
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -64,14 +65,15 @@ def rfc3339(t):
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
-def ts_key(t):
-    """Canonical text of a timestamp for comparisons (UTC, microseconds)."""
+def ts_key(t, zone=UTC):
+    """Canonical text of a timestamp for comparisons (UTC, microseconds);
+    a value without an offset is local time in ``zone`` (the dataset's)."""
     if t is None:
         return None
     if isinstance(t, str):
         t = dtm.datetime.fromisoformat(t.replace("Z", "+00:00").replace(" ", "T"))
     if t.tzinfo is None:
-        t = t.replace(tzinfo=UTC)
+        t = t.replace(tzinfo=zone)
     return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
@@ -94,6 +96,8 @@ class Spec:
         self.event = d["event_time_field"]
         self.group_by = list(d.get("group_by") or [])
         self.numeric = [c["name"] for c in self.columns if c["type"] in ("bigint", "double")]
+        # offset-less timestamps are local time here (the declaration's timezone)
+        self.zone = zoneinfo.ZoneInfo(d["timezone"]) if d.get("timezone", "UTC") != "UTC" else UTC
 
     def value(self, c, i, when, rnd):
         name, t = c["name"], c["type"]
@@ -166,14 +170,14 @@ class Spec:
             elif t == "boolean":
                 out[c["name"]] = v if isinstance(v, bool) else str(v).lower() in ("true", "t", "yes", "y", "1")
             elif t == "timestamp":
-                out[c["name"]] = ts_key(v)
+                out[c["name"]] = ts_key(v, self.zone)
             elif t == "date":
                 out[c["name"]] = str(v)
         return out
 
     def event_dt(self, rec):
         v = rec[self.event]
-        return ts_key(v)[:10]
+        return ts_key(v, self.zone)[:10]
 
 
 # ---- the model -----------------------------------------------------------------
@@ -202,7 +206,7 @@ class Model:
         # the key as the job sees it: trimmed, allowed values lower-cased;
         # seq the DMS change sequence as sent (the job zero-pads it to 40)
         self.versions[ds].append({"key": tuple(norm[k] for k in spec.key), "rec": rec, "norm": norm,
-                                  "event": ts_key(rec[spec.event]), "received": ts_key(received_at) if received_at else None,
+                                  "event": ts_key(rec[spec.event], spec.zone), "received": ts_key(received_at) if received_at else None,
                                   "deleted": deleted, "via": via, "seq": seq.zfill(40) if seq else None})
 
     def canonical(self, ds, v):
@@ -514,7 +518,7 @@ def build_scenario(specs, api, stream, s3_root, jobs_by_dataset, model):
         for k in range(4):
             rec = spec.record(next_i(), when_on(days[k % 3], rnd), rnd)
             if spec.col[spec.event]["type"] == "timestamp":
-                rec[spec.event] = ts_key(rec[spec.event])[:19]  # database export form: space, no offset = UTC
+                rec[spec.event] = ts_key(rec[spec.event])[:19]  # database export form: space, no offset (the dataset's zone)
             row = dict(rec)
             if k == 0 and al and row[al["name"]]:
                 row[al["name"]] = "  " + row[al["name"]].upper() + " "  # normalized by the job

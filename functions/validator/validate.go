@@ -135,6 +135,8 @@ type schema struct {
 	index     map[string]int // column name -> position in cols
 	eventCol  int
 	eventDate bool // the event-time column is a date, not a timestamp
+	// loc reads timestamps written without an offset (the dataset's timezone).
+	loc *time.Location
 }
 
 type column struct {
@@ -189,7 +191,7 @@ func NewValidator(specs []dataset.Spec, limits Limits) (*Validator, error) {
 }
 
 func compile(sp dataset.Spec) *schema {
-	sc := &schema{name: sp.Name, index: make(map[string]int, len(sp.Columns))}
+	sc := &schema{name: sp.Name, index: make(map[string]int, len(sp.Columns)), loc: sp.Location()}
 	for i, c := range sp.Columns {
 		col := column{name: c.Name, typ: c.Type, required: c.Required, allowed: slices.Clone(c.Allowed)}
 		if c.Min != nil {
@@ -681,7 +683,7 @@ func (c *checker) dataMember(s *scanner, key []byte, depth int) error {
 		}
 		var t time.Time
 		if col.typ == dataset.Timestamp {
-			t, ok = parseRFC3339(val)
+			t, ok = parseTimestamp(val, c.sc.loc)
 		} else {
 			var y, d int
 			var m time.Month

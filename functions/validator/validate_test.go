@@ -619,6 +619,43 @@ func TestCheckLimits(t *testing.T) {
 	}
 }
 
+// A dataset's timezone reads timestamps written without an offset: the
+// event day and the future check use the instant in UTC; values with an
+// offset or Z are unaffected.
+func TestTimezoneOfOffsetlessTimestamps(t *testing.T) {
+	specs := testSpecs(t)
+	for i := range specs {
+		if specs[i].Name == "clickstream" {
+			specs[i].Timezone = "Asia/Tokyo" // UTC+9, no daylight saving
+		}
+	}
+	v, err := NewValidator(specs, Limits{MaxRecordBytes: 4096, MaxFutureSkew: time.Minute, MaxEventAge: 30 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := func(ts string) []byte {
+		return []byte(`{"dataset":"clickstream","data":{"event_id":"e","session_id":"s","customer_id":"c","event_type":"page_view","event_time":"` + ts + `"}}`)
+	}
+	arrival := time.Date(2025, 11, 25, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		ts, dt string
+		reason Reason
+	}{
+		{"2025-11-25 20:59:00", "2025-11-25", ""},           // 11:59 UTC
+		{"2025-11-25 21:02:00", "", ReasonFutureEventTime},  // 12:02 UTC: beyond arrival + 1 min
+		{"2025-11-25T12:02:00Z", "", ReasonFutureEventTime}, // an explicit Z is UTC
+		{"2025-11-25T11:59:00Z", "2025-11-25", ""},
+		{"2025-11-25T20:00:00+09:00", "2025-11-25", ""}, // an explicit offset is kept
+		{"2025-11-25T20:00:00+00:00", "", ReasonFutureEventTime},
+		{"2025-11-25 08:00:00", "2025-11-24", ""}, // 23:00 UTC the day before
+	} {
+		got := v.Check(rec(c.ts), arrival)
+		if got.Reason != c.reason || (c.reason == "" && got.Partition.DT != c.dt) {
+			t.Errorf("%s: reason %q dt %q, want %q %q (%s)", c.ts, got.Reason, got.Partition.DT, c.reason, c.dt, got.Detail)
+		}
+	}
+}
+
 func TestNewValidatorRejectsBadDeclarations(t *testing.T) {
 	good := testSpecs(t)
 	noEventTime := good[0]

@@ -102,14 +102,17 @@ func parseDate(b []byte) (year int, month time.Month, day int, ok bool) {
 	return y, time.Month(m), d, true
 }
 
-// parseRFC3339 parses an RFC 3339 date-time: 2025-11-25T19:46:40Z,
+// parseRFC3339 is parseTimestamp with offset-less values in UTC.
+func parseRFC3339(b []byte) (t time.Time, ok bool) { return parseTimestamp(b, time.UTC) }
+
+// parseTimestamp parses an RFC 3339 date-time: 2025-11-25T19:46:40Z,
 // 2025-11-25T21:46:40.123456+02:00. The T and Z may be lower case (RFC 3339
 // section 5.6). It also takes the database-export form the Glue jobs read
-// (glue/lakelib/schema.py): a space instead of T, and no offset meaning
-// UTC, e.g. 2025-11-25 19:46:40.123456 as AWS DMS writes datetime columns.
-// Fractional seconds beyond nanoseconds are truncated. Leap second 60 is
-// rejected, as time.Parse does.
-func parseRFC3339(b []byte) (t time.Time, ok bool) {
+// (glue/lakelib/schema.py): a space instead of T, and no offset meaning the
+// dataset's timezone loc, e.g. 2025-11-25 19:46:40.123456 as AWS DMS writes
+// datetime columns (in UTC). Fractional seconds beyond nanoseconds are
+// truncated. Leap second 60 is rejected, as time.Parse does.
+func parseTimestamp(b []byte, loc *time.Location) (t time.Time, ok bool) {
 	if len(b) < len("2006-01-02T15:04:05") {
 		return time.Time{}, false
 	}
@@ -142,7 +145,7 @@ func parseRFC3339(b []byte) (t time.Time, ok bool) {
 		}
 	}
 	if i == len(b) {
-		return time.Date(y, mo, d, hh, mm, ss, ns, time.UTC), true // no offset: UTC
+		return time.Date(y, mo, d, hh, mm, ss, ns, loc), true // no offset: the dataset's zone
 	}
 	offset := 0
 	switch b[i] {

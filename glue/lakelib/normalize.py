@@ -7,7 +7,8 @@ values, and lists every problem that sends the record to quarantine:
 1. look the column up (exact name first, then trimmed case-insensitive name,
    so CSV headers like ``Event_ID`` match); undeclared fields are ignored;
 2. cast to the declared type (strings are trimmed, empty means null,
-   timestamps are converted to UTC) -> ``type_mismatch``;
+   timestamps are converted to UTC; one without an offset is read in the
+   dataset's ``timezone``, default UTC) -> ``type_mismatch``;
 3. lower-case the value of columns that declare ``allowed`` values;
 4. check ``required`` -> ``missing_required``;
 5. check ``allowed`` (case-insensitively) -> ``not_allowed``;
@@ -82,13 +83,14 @@ def normalize_record(data, spec, deleted=False):
     reason strings, empty when the record is valid.
     """
     required = required_columns(spec, deleted)
+    zone = schema.zone_of(spec)
     record = {}
     problems = []
     for column in spec["columns"]:
         name = column["name"]
         raw = trim(schema.unchoice(lookup(data, name)))
         try:
-            value = schema.cast_value(raw, column["type"])
+            value = schema.cast_value(raw, column["type"], zone)
         except schema.CastError as exc:
             problems.append(q.reason(q.TYPE_MISMATCH, str(exc), name))
             record[name] = None

@@ -20,8 +20,10 @@ date       ``datetime.date``
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import re
+import zoneinfo
 
 STRING = "string"
 BIGINT = "bigint"
@@ -244,6 +246,10 @@ def spec_problems(spec, path="dataset"):
     elif buckets and part != KEY_BUCKET:
         add("key_buckets", f"is set but partitioning is {part or EVENT_DAY!r}: key buckets apply to "
                            f"partitioning {KEY_BUCKET!r} only")
+    tz = spec.get("timezone")
+    if tz is not None and zone_problem(tz):
+        add("timezone", zone_problem(tz) + ": use e.g. UTC, Europe/Berlin, America/New_York "
+                                           "(offset-less timestamps are read in it)")
     return problems
 
 
@@ -292,21 +298,24 @@ def to_utc(value):
     return value.astimezone(UTC)
 
 
-def parse_timestamp(text):
+def parse_timestamp(text, zone=None):
     """Parse an RFC 3339 / ISO 8601 timestamp string into an aware UTC datetime.
 
     Accepts ``T`` or a space between date and time, optional seconds and
     fraction (truncated to microseconds), and ``Z``/``UTC``/``+HH:MM``/
-    ``+HHMM``/``+HH`` offsets. No offset means UTC. A bare date means
-    midnight UTC. Raises CastError otherwise.
+    ``+HHMM``/``+HH`` offsets. No offset means ``zone`` (a tzinfo: the
+    dataset's timezone; default UTC), a bare date midnight there. Raises
+    CastError otherwise.
     """
     m = _TIMESTAMP_RE.match(text.strip())
     if not m:
         raise CastError(f"{_short(text)} is not an RFC 3339 timestamp")
     year, month, day, hour, minute, second, fraction, offset = m.groups()
     micro = int((fraction or "0")[:6].ljust(6, "0"))
-    tz = UTC
-    if offset and offset not in ("Z", "z", "UTC"):
+    tz = zone or UTC
+    if offset in ("Z", "z", "UTC"):
+        tz = UTC
+    elif offset:
         sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")
         hours = int(digits[:2])
@@ -426,15 +435,15 @@ def _cast_boolean(value):
     raise CastError(f"{_short(value)} is not a boolean (use true/false)")
 
 
-def _cast_timestamp(value):
+def _cast_timestamp(value, zone=None):
     if isinstance(value, _dt.datetime):
-        return to_utc(value)
+        return to_utc(value) if value.tzinfo is not None or zone is None else value.replace(tzinfo=zone).astimezone(UTC)
     if isinstance(value, _dt.date):
-        return _dt.datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return _dt.datetime(value.year, value.month, value.day, tzinfo=zone or UTC).astimezone(UTC)
     if isinstance(value, str):
         if not value.strip():
             return None
-        return parse_timestamp(value)
+        return parse_timestamp(value, zone)
     raise CastError(f"{_short(value)} is a {type(value).__name__}, not an RFC 3339 timestamp string")
 
 
@@ -467,11 +476,13 @@ _CASTERS = {
 }
 
 
-def cast_value(value, type_name):
+def cast_value(value, type_name, zone=None):
     """Cast one raw value to the canonical Python value of a declared type.
 
-    None, and strings that are empty after trimming, become None. Raises
-    CastError with a human-readable message when the value does not fit.
+    None, and strings that are empty after trimming, become None. A
+    timestamp without an offset is read in ``zone`` (a tzinfo; default
+    UTC). Raises CastError with a human-readable message when the value
+    does not fit.
     """
     try:
         caster = _CASTERS[type_name]
@@ -480,4 +491,31 @@ def cast_value(value, type_name):
     value = unchoice(value)
     if value is None:
         return None
+    if type_name == TIMESTAMP:
+        return caster(value, zone)
     return caster(value)
+
+
+DEFAULT_TIMEZONE = "UTC"
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name):
+    return zoneinfo.ZoneInfo(name)
+
+
+def zone_problem(name):
+    """Why ``name`` is not an IANA time zone name (None when it is one)."""
+    if not isinstance(name, str) or name in ("", "Local") or name.startswith("/") or ".." in name:
+        return f"{name!r} is not an IANA time zone name"
+    try:
+        _zone(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return f"{name!r} is not an IANA time zone name"
+    return None
+
+
+def zone_of(spec):
+    """The tzinfo of the dataset's ``timezone`` (UTC when absent)."""
+    name = spec.get("timezone") or DEFAULT_TIMEZONE
+    return UTC if name == DEFAULT_TIMEZONE else _zone(name)

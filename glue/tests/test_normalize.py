@@ -41,6 +41,23 @@ class NormalizeTest(unittest.TestCase):
         record, _ = normalize.normalize_record(support.order(updated_at="2024-05-01T03:00:00-07:00"), self.orders)
         self.assertEqual(record["updated_at"], ts(2024, 5, 1, 10))
 
+    def test_offsetless_timestamps_in_the_dataset_timezone(self):
+        # Default UTC; with a timezone, a value without an offset is local
+        # time there (daylight saving included); Z and offsets are kept.
+        ny = dict(self.orders, timezone="America/New_York")
+        cases = [
+            (self.orders, "2024-05-01 10:00:00", ts(2024, 5, 1, 10)),
+            (ny, "2024-05-01 10:00:00", ts(2024, 5, 1, 14)),   # EDT, UTC-4
+            (ny, "2024-01-15T10:00:00", ts(2024, 1, 15, 15)),  # EST, UTC-5
+            (ny, "2024-05-01T10:00:00Z", ts(2024, 5, 1, 10)),
+            (ny, "2024-05-01T10:00:00+02:00", ts(2024, 5, 1, 8)),
+        ]
+        for spec, value, want in cases:
+            with self.subTest(tz=spec.get("timezone"), value=value):
+                record, problems = normalize.normalize_record(support.order(updated_at=value), spec)
+                self.assertEqual(problems, [])
+                self.assertEqual(record["updated_at"], want)
+
     def test_numbers_from_text(self):
         record, problems = normalize.normalize_record(support.order(amount="10.5", item_count="3"), self.orders)
         self.assertEqual(problems, [])

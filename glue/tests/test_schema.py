@@ -239,3 +239,16 @@ class SpecProblemsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TimezoneSpecTest(unittest.TestCase):
+    def test_timezone_must_be_an_iana_name(self):
+        spec = support.dataset("orders")
+        self.assertEqual(schema.spec_problems(dict(spec, timezone="Asia/Tokyo")), [])
+        for bad in ("Europe/Atlantis", "Local", "/etc/localtime", "../x", 9, ""):
+            with self.subTest(tz=bad):
+                problems = schema.spec_problems(dict(spec, timezone=bad))
+                self.assertEqual(len(problems), 1, problems)
+                self.assertIn("timezone", problems[0])
+                self.assertIn("is not an IANA time zone name", problems[0])
+

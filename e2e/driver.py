@@ -1110,8 +1110,16 @@ def main():
         # --- 6. a batch against stored rows: newer wins, older is superseded, one commit
         merge_against_history(glue, specs, jobs_by_dataset, s3_root, log)
 
-        # --- 7. a failed commit, then the table optimizers of the template
+        # --- 7. the saved Iceberg history and time travel, while the tables
+        # hold several snapshots
+        iceberg_named_queries(asm, glue, specs, jobs_by_dataset, ("history", "as_of"))
+
+        # --- 8. a failed commit, then the table optimizers of the template
         failed_commit_and_maintenance(asm, glue, specs, jobs_by_dataset, s3_root)
+
+        # --- 9. the saved OPTIMIZE and VACUUM, then the documented migration
+        iceberg_named_queries(asm, glue, specs, jobs_by_dataset, ("optimize", "vacuum"))
+        migration_from_parquet(glue, specs, jobs_by_dataset, s3_root)
     finally:
         for rt in runtimes:
             rt.close()
@@ -1268,6 +1276,8 @@ def verify_lake(asm, glue, specs, jobs_by_dataset, model, s3_root, runs, raw_cou
     for stack, lid, r in asm.resources("AWS::Athena::NamedQuery"):
         p = asm.props(stack, lid)
         qname, db = p.get("Name", lid), p["Database"]
+        if is_iceberg_statement(p["QueryString"]):
+            continue  # Athena's Iceberg statements run on Spark (iceberg_named_queries)
         try:
             sql = transpile(p["QueryString"])
             cols, rows = run_query(actual, db, sql)
@@ -1670,6 +1680,136 @@ def failed_commit_and_maintenance(asm, glue, specs, jobs_by_dataset, s3_root):
                   f"old stray there: {os.path.exists(old_stray)}, new stray there: {os.path.exists(new_stray)}")
             os.remove(new_stray)
         say(f"maintenance {ds}: {', '.join(sorted(opts))} ran; {deletes} delete files folded, rows unchanged")
+
+
+def migration_from_parquet(glue, specs, jobs_by_dataset, s3_root):
+    """The documented migration (README "Processed tables"): each processed
+    table written the old way (Parquet under dt= folders, delete marker
+    _deleted), moved into an empty Iceberg table by lakelib.migration's
+    INSERT. Every row comes across with its values, its delete flag and its
+    day; the old rows have no change sequence.
+    """
+    stage("migration: the Parquet design's processed tables into Iceberg (lakelib.migration)")
+    spark = glue.spark
+    migration = importlib.import_module("lakelib.migration")
+    from pyspark.sql import functions as F
+    for ds, spec in specs.items():
+        job = jobs_by_dataset[ds]
+        db, name = job["args"]["--database"], job["args"]["--table"]
+        table = glue.iceberg_table(db, name)
+        current = spark.table(table)
+        # The old layout: the same rows, _deleted instead of _is_deleted, no
+        # _change_seq, dt as the partition folder.
+        old_path = os.path.join(s3_root, "e2e-migration", ds)
+        (current.withColumnRenamed("_is_deleted", "_deleted").drop("_change_seq")
+         .write.mode("overwrite").partitionBy("dt").parquet(old_path))
+        target = glue.iceberg_table(db, name + "_migrated")
+        spark.sql(f"DROP TABLE IF EXISTS {target}")
+        spark.sql(f"CREATE TABLE {target} USING iceberg AS SELECT * FROM {table} WHERE false")
+        spark.sql(migration.insert_sql(target, "file://" + old_path, spec.d))
+        cols = [c for c in current.columns if c != "_change_seq"]
+        want = sorted(map(repr, (tuple(norm_cell(r[c]) for c in cols) for r in current.select(*cols).collect())))
+        got_df = spark.table(target)
+        got = sorted(map(repr, (tuple(norm_cell(r[c]) for c in cols) for r in got_df.select(*cols).collect())))
+        deleted = current.where(F.col("_is_deleted")).count()
+        seqs = got_df.where(F.col("_change_seq").isNotNull()).count()
+        check(f"migration: {ds} every Parquet-design row reaches the Iceberg table with its values, day and "
+              f"delete flag ({deleted} deleted)", got == want and seqs == 0,
+              f"{len(got)} rows vs {len(want)}; {seqs} with a change sequence; first difference "
+              f"{next(((a, b) for a, b in zip(got, want) if a != b), None)}")
+        say(f"migration {ds}: {len(got)} rows ({deleted} deleted) moved by one INSERT")
+        spark.sql(f"DROP TABLE IF EXISTS {target}")
+
+
+ICEBERG_STATEMENT = re.compile(r"\$snapshots\"|\bFOR\s+(TIMESTAMP|VERSION)\s+AS\s+OF\b|^\s*(OPTIMIZE|VACUUM)\b", re.I | re.M)
+
+
+def is_iceberg_statement(sql):
+    """Whether a named query uses Athena's Iceberg statements (run on Spark, not DuckDB)."""
+    return bool(ICEBERG_STATEMENT.search(strip_comments(sql)))
+
+
+def strip_comments(sql):
+    return "\n".join(l for l in sql.splitlines() if not l.lstrip().startswith("--")).strip()
+
+
+def athena_iceberg_to_spark(sql, cat, as_of):
+    """Athena's Iceberg statements as Spark's: "<db>"."<t>$snapshots" ->
+    <cat>.<db>.<t>.snapshots, <db>.<t> FOR TIMESTAMP AS OF (...) -> TIMESTAMP
+    AS OF '<as_of>' (the local tables are minutes old: the oldest snapshot's
+    time stands in for "a day ago"), OPTIMIZE ... BIN_PACK ->
+    rewrite_data_files binpack, VACUUM -> expire_snapshots with Athena's
+    default age (5 days, keeping 1) and remove_orphan_files.
+    """
+    text = strip_comments(sql)
+    m = re.match(r"(?is)^OPTIMIZE\s+(\w+)\.(\w+)\s+REWRITE\s+DATA\s+USING\s+BIN_PACK\s*$", text)
+    if m:
+        return [f"CALL {cat}.system.rewrite_data_files(table => '{m[1]}.{m[2]}', strategy => 'binpack')"]
+    m = re.match(r"(?is)^VACUUM\s+(\w+)\.(\w+)\s*$", text)
+    if m:
+        older = (dtm.datetime.now(UTC) - dtm.timedelta(days=5)).strftime("%Y-%m-%d %H:%M:%S")
+        return [f"CALL {cat}.system.expire_snapshots(table => '{m[1]}.{m[2]}', older_than => TIMESTAMP '{older}', retain_last => 1)",
+                f"CALL {cat}.system.remove_orphan_files(table => '{m[1]}.{m[2]}', older_than => TIMESTAMP '{older}')"]
+    text = re.sub(r'"(\w+)"\."(\w+)\$snapshots"', lambda g: f"{cat}.`{g[1]}`.`{g[2]}`.snapshots", text)
+    text = re.sub(r"\bFOR\s+TIMESTAMP\s+AS\s+OF\s+\([^)]*\)", f"TIMESTAMP AS OF '{as_of}'", text, flags=re.I)
+    text = re.sub(r"\bFROM\s+(\w+)\.(\w+)\b", lambda g: f"FROM {cat}.`{g[1]}`.`{g[2]}`", text)
+    return [text]
+
+
+def iceberg_kind(sql):
+    """history, as_of, optimize or vacuum: which Iceberg statement a named query is."""
+    text = strip_comments(sql).upper()
+    if "$SNAPSHOTS" in text:
+        return "history"
+    if " AS OF " in text:
+        return "as_of"
+    return text.split()[0].lower()
+
+
+def iceberg_named_queries(asm, glue, specs, jobs_by_dataset, kinds):
+    """The saved Athena Iceberg statements of each dataset (those of
+    ``kinds``), run as their Spark equivalents on the processed table: the
+    history lists its snapshots, newest first; time travel counts the live
+    rows at the first snapshot; OPTIMIZE and VACUUM run and change no row."""
+    stage(f"Athena Iceberg statements (named queries: {', '.join(kinds)}) on the processed tables")
+    spark, cat = glue.spark, glue.iceberg_catalogs[0]
+    by_table = {}
+    for stack, lid, r in asm.resources("AWS::Athena::NamedQuery"):
+        p = asm.props(stack, lid)
+        if is_iceberg_statement(p["QueryString"]) and iceberg_kind(p["QueryString"]) in kinds:
+            by_table.setdefault(p["Name"].split(": ", 1)[0], []).append((p["Name"], p["QueryString"]))
+    for ds in specs:
+        job = jobs_by_dataset[ds]
+        db, name = job["args"]["--database"], job["args"]["--table"]
+        table = glue.iceberg_table(db, name)
+        snaps = spark.sql(f"SELECT snapshot_id, committed_at FROM {table}.snapshots ORDER BY committed_at").collect()
+        oldest = snaps[0]
+        as_of = oldest[1].strftime("%Y-%m-%d %H:%M:%S.%f")
+        live_then = spark.sql(f"SELECT count(*) FROM {table} VERSION AS OF {int(oldest[0])} WHERE NOT _is_deleted").collect()[0][0]
+        live_now = spark.sql(f"SELECT count(*) FROM {table} WHERE NOT _is_deleted").collect()[0][0]
+        queries = by_table.get(ds, [])
+        check(f"athena iceberg: {ds} has its {', '.join(kinds)} queries", sorted(iceberg_kind(q) for _, q in queries) == sorted(kinds),
+              f"{[q for q, _ in queries]}")
+        for qname, sql in sorted(queries):
+            before, head = glue.iceberg_content(db, name), glue.iceberg_head(db, name)
+            try:
+                results = [spark.sql(s).collect() for s in athena_iceberg_to_spark(sql, cat, as_of)]
+            except Exception as exc:
+                check(f"athena iceberg: '{qname}' runs", False, f"{type(exc).__name__}: {str(exc)[:300]}")
+                continue
+            rows = results[0]
+            kind = iceberg_kind(sql)
+            if kind == "history":
+                ok = len(rows) == min(50, len(snaps)) and rows[0]["snapshot_id"] == head
+                check(f"athena iceberg: '{qname}' lists the snapshots newest first", ok, f"{len(rows)} rows, first {rows[:1]}, head {head}")
+            elif kind == "as_of":
+                got = {r["version"]: r["live_rows"] for r in rows}
+                check(f"athena iceberg: '{qname}' counts the live rows now and at an earlier snapshot",
+                      got == {"now": live_now, "a day ago": live_then}, f"{got} vs now {live_now}, then {live_then}")
+            else:
+                check(f"athena iceberg: '{qname}' runs and changes no row", glue.iceberg_content(db, name) == before,
+                      f"rows changed by {kind}")
+        say(f"athena iceberg {ds}: {len(snaps)} snapshots; live rows {live_then} at the first, {live_now} now")
 
 
 def quality_bad_batch(asm, glue, specs, jobs_by_dataset, model, s3_root, log, before):

@@ -9,7 +9,9 @@
 //
 // Queries run in the Athena database (analyst tables over the curated zone
 // and the quarantine); processed tables are named with their catalog
-// database. test/analytics_test.go parses every rendered query and checks
+// database. `dataset_iceberg_*.sql` use Athena's Apache Iceberg statements
+// on the processed table: its history ($snapshots), time travel, OPTIMIZE
+// and VACUUM. test/analytics_test.go parses every rendered query and checks
 // each table and column against the declarations.
 package queries
 
@@ -35,8 +37,10 @@ type Dataset struct {
 	Name string
 	// Daily and Quarantine are tables of the Athena database.
 	Daily, Quarantine string
-	// Processed is the processed table, qualified with the catalog database.
-	Processed string
+	// Processed is the processed table, qualified with the catalog database;
+	// CatalogDatabase and Table are its two parts (Iceberg metadata tables
+	// such as "<db>"."<table>$snapshots" need them quoted apart).
+	Processed, CatalogDatabase, Table string
 	// GroupBy, Key and EventTime come from the declaration.
 	GroupBy, Key []string
 	EventTime    string
@@ -118,7 +122,7 @@ func Render(specs []dataset.Spec, joins []dataset.Join, catalogDB string) ([]Que
 				s = s.WithDefaults()
 				q, err := render(t, stem, s.Name, Dataset{
 					Name: s.Name, Daily: dataset.DailyTable(s), Quarantine: QuarantineTable(s),
-					Processed: catalogDB + "." + s.Name, GroupBy: s.GroupBy, Key: s.Key,
+					Processed: catalogDB + "." + s.Name, CatalogDatabase: catalogDB, Table: s.Name, GroupBy: s.GroupBy, Key: s.Key,
 					EventTime: s.EventTimeField, FreshnessHours: s.FreshnessHours,
 				})
 				if err != nil {

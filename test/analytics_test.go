@@ -209,7 +209,8 @@ func TestNamedQueriesPerDatasetAndJoin(t *testing.T) {
 			if len(d.GroupBy) == 0 {
 				top = "top keys"
 			}
-			for _, n := range []string{"daily volume", "latest partition", top, "quarantine by reason"} {
+			for _, n := range []string{"daily volume", "latest partition", top, "quarantine by reason",
+				"table history", "rows now and a day ago", "compact now", "expire snapshots now"} {
 				want = append(want, d.Name+": "+n)
 			}
 		}
@@ -458,6 +459,9 @@ func lakeTables(specs []dataset.Spec, joins []dataset.Join, athenaDB, catalogDB 
 	for _, d := range specs {
 		add(catalogDB, d.Name+"_raw", dataset.RawColumns(d), false)
 		add(catalogDB, d.Name, dataset.ProcessedColumns(d), false)
+		// Iceberg's metadata table of the processed table (Athena: "<table>$snapshots").
+		add(catalogDB, d.Name+"$snapshots", []dataset.TableColumn{{Name: "committed_at"}, {Name: "snapshot_id"},
+			{Name: "parent_id"}, {Name: "operation"}, {Name: "manifest_list"}, {Name: "summary"}}, false)
 		add(catalogDB, dataset.DailyTable(d), dataset.DailyColumns(d), false)
 		add(athenaDB, dataset.DailyTable(d), dataset.DailyColumns(d), true)
 		add(athenaDB, queries.QuarantineTable(d), queries.QuarantineColumns(d), true)
@@ -537,9 +541,43 @@ func init() {
 		join cross inner left right full outer on using union all distinct having case when then else end between like
 		interval year month week day hour minute second current_date current_timestamp current_time localtimestamp
 		true false with over partition rows range unbounded preceding following nulls first last filter exists
-		unnest lateral values escape`) {
+		unnest lateral values escape for timestamp version of`) {
 		sqlKeywords[k] = true
 	}
+}
+
+// checkMaintenance checks OPTIMIZE <db.table> REWRITE DATA USING BIN_PACK
+// and VACUUM <db.table> (Athena, "Optimizing Iceberg tables"): the table is
+// declared and nothing follows but those words.
+func checkMaintenance(toks []sqlToken, tables map[string]map[string]bool) []string {
+	var name string
+	i := 1
+	for ; i < len(toks); i++ {
+		if toks[i].kind == 'p' && toks[i].text == "." {
+			name += "."
+			continue
+		}
+		if toks[i].kind != 'w' && toks[i].kind != 'q' {
+			break
+		}
+		if name != "" && !strings.HasSuffix(name, ".") {
+			break
+		}
+		name += toks[i].text
+	}
+	var problems []string
+	if _, ok := tables[name]; !ok {
+		problems = append(problems, "table "+name+" is not a declared table")
+	}
+	var rest []string
+	for ; i < len(toks); i++ {
+		rest = append(rest, toks[i].text)
+	}
+	want := map[string]string{"optimize": "rewrite data using bin_pack", "vacuum": ""}[toks[0].text]
+	if strings.Join(rest, " ") != want {
+		problems = append(problems, fmt.Sprintf("%s %s is followed by %q, want %q", strings.ToUpper(toks[0].text), name, strings.Join(rest, " "), want))
+	}
+	return problems
 }
 
 // checkQuery parses one query: identifiers after FROM/JOIN are tables
@@ -550,6 +588,11 @@ func init() {
 // closed on what it cannot check (subqueries in FROM).
 func checkQuery(sql string, tables map[string]map[string]bool) []string {
 	toks := tokenize(sql)
+	// Athena's Iceberg maintenance statements: OPTIMIZE <table> REWRITE DATA
+	// USING BIN_PACK and VACUUM <table>, on a declared table.
+	if len(toks) > 0 && toks[0].kind == 'w' && (toks[0].text == "optimize" || toks[0].text == "vacuum") {
+		return checkMaintenance(toks, tables)
+	}
 	var problems []string
 	used := map[int]bool{}            // token positions that are table names or aliases
 	aliases := map[string]bool{}      // column and table aliases

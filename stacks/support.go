@@ -6,6 +6,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/config"
+	"github.com/example/datalake/constructs/compliance"
 )
 
 // days turns a validated day count from config into a Duration.
@@ -45,9 +46,4 @@ func output(stack awscdk.Stack, id string, value *string, description string) aw
 
 // removalPolicy is the policy of every stateful resource: RETAIN unless the
 // environment's destroy opt-in is complete (see Destroyable).
-func removalPolicy(destroy bool) awscdk.RemovalPolicy {
-	if destroy {
-		return awscdk.RemovalPolicy_DESTROY
-	}
-	return awscdk.RemovalPolicy_RETAIN
-}
+func removalPolicy(destroy bool) awscdk.RemovalPolicy { return compliance.Removal(destroy) }

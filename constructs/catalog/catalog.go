@@ -87,10 +87,7 @@ func NewDatabase(scope constructs.Construct, id string, p DatabaseProps) awsglue
 		desc = jsii.String(p.Description)
 	}
 	db := awsglue.NewDatabase(scope, jsii.String(id), &awsglue.DatabaseProps{DatabaseName: jsii.String(p.Name), Description: desc})
-	removal := awscdk.RemovalPolicy_RETAIN
-	if p.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
+	removal := compliance.Removal(p.Destroy)
 	db.ApplyRemovalPolicy(removal)
 	return db
 }

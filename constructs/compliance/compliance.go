@@ -92,3 +92,13 @@ func SuppressPath(stack awscdk.Stack, path string, s ...Suppression) {
 	}
 	Suppress(c, s...)
 }
+
+// Removal is the removal policy of a stateful resource: retained unless
+// destroy (the double opt-in of a non-production environment) says
+// otherwise, which the retain check then allows.
+func Removal(destroy bool) awscdk.RemovalPolicy {
+	if destroy {
+		return awscdk.RemovalPolicy_DESTROY
+	}
+	return awscdk.RemovalPolicy_RETAIN
+}

@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawsevents"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/constructs/compliance"
 )
 
 // NamePrefix is where EventBridge's console expects log targets.
@@ -50,10 +52,7 @@ func New(scope constructs.Construct, id string, p Props) *EventLog {
 	if !strings.HasPrefix(p.Name, NamePrefix) || p.Key == nil || p.Retention == "" {
 		panic("eventlog: Name (starting with " + NamePrefix + ", got " + p.Name + "), Key and Retention are required")
 	}
-	removal := awscdk.RemovalPolicy_RETAIN
-	if p.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
+	removal := compliance.Removal(p.Destroy)
 	group := awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{
 		LogGroupName:  jsii.String(p.Name),
 		EncryptionKey: p.Key,

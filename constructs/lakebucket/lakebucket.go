@@ -64,10 +64,7 @@ func New(scope constructs.Construct, id string, p Props) awss3.Bucket {
 	if p.Key == nil || p.AccessLogs == nil {
 		panic("lakebucket: " + id + " needs Key and AccessLogs")
 	}
-	removal := awscdk.RemovalPolicy_RETAIN
-	if p.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
+	removal := compliance.Removal(p.Destroy)
 	props := &awss3.BucketProps{
 		Encryption:             awss3.BucketEncryption_KMS,
 		EncryptionKey:          p.Key,
@@ -179,10 +176,7 @@ func NewAccessLogs(scope constructs.Construct, id string, p AccessLogsProps) aws
 	if p.Expiration == nil || p.AbortIncompleteUploads == nil {
 		panic("lakebucket: " + id + " needs Expiration and AbortIncompleteUploads")
 	}
-	removal := awscdk.RemovalPolicy_RETAIN
-	if p.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
+	removal := compliance.Removal(p.Destroy)
 	b := awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),

@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/constructs/compliance"
 )
 
 // Props configure the key.
@@ -38,10 +40,7 @@ func New(scope constructs.Construct, id string, p Props) awskms.Key {
 	if p.Description == "" || p.Alias == "" {
 		panic("lakekey: Description and Alias are required")
 	}
-	removal := awscdk.RemovalPolicy_RETAIN
-	if p.Destroy {
-		removal = awscdk.RemovalPolicy_DESTROY
-	}
+	removal := compliance.Removal(p.Destroy)
 	key := awskms.NewKey(scope, jsii.String(id), &awskms.KeyProps{
 		Description:       jsii.String(p.Description),
 		EnableKeyRotation: jsii.Bool(true),

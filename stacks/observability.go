@@ -22,7 +22,7 @@ import (
 	"github.com/example/datalake/constructs/alarms"
 	"github.com/example/datalake/constructs/audit"
 	"github.com/example/datalake/constructs/dashboard"
-	"github.com/example/datalake/constructs/eventlog"
+
 	"github.com/example/datalake/constructs/lakebucket"
 	"github.com/example/datalake/constructs/validator"
 	"github.com/example/datalake/constructs/workgroup"
@@ -179,7 +179,9 @@ func FirehoseFreshnessThresholdSeconds(bufferSeconds int) int {
 
 // lakeEventsGroupName is the log group the arrival and job-state rules
 // write to (the dashboard names it; a token would need the stack's output).
-func lakeEventsGroupName(prefix string) string { return eventlog.NamePrefix + prefix + "-lake-events" }
+func lakeEventsGroupName(prefix string) string {
+	return alarms.EventLogPrefix + prefix + "-lake-events"
+}
 
 func minutes(n float64) awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(n)) }
 
@@ -274,7 +276,7 @@ func (o *Observability) addApiAlarms() {
 // record worth reading; EventBridge needs a target for a rule to be useful.
 func (o *Observability) addRecorders() {
 	cfg, st := o.cfg, o.w
-	events := eventlog.New(o.Stack, "LakeEvents", eventlog.Props{
+	events := alarms.NewEventLog(o.Stack, "LakeEvents", alarms.EventLogProps{
 		Name: lakeEventsGroupName(cfg.Prefix()), Key: st.Key,
 		Retention: retention(cfg.LogRetentionDays), Destroy: o.removal == awscdk.RemovalPolicy_DESTROY,
 	})

@@ -16,7 +16,7 @@ import (
 	"github.com/example/datalake/constructs/catalog"
 	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/constructs/emrspark"
-	"github.com/example/datalake/constructs/etlworkflow"
+
 	"github.com/example/datalake/constructs/gluejob"
 	"github.com/example/datalake/constructs/icebergtable"
 	"github.com/example/datalake/dataset"
@@ -357,10 +357,10 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 	for _, d := range cfg.Datasets {
 		uploads = append(uploads, layout.LandingOf(d.Name))
 	}
-	wf := etlworkflow.New(stack, "Workflow", etlworkflow.Props{
+	wf := gluejob.NewWorkflow(stack, "Workflow", gluejob.WorkflowProps{
 		Name:        cfg.Prefix() + "-etl",
 		Description: "raw -> processed -> quality -> curated",
-		Stages: []etlworkflow.Stage{
+		Stages: []gluejob.Stage{
 			{ID: "Start", TriggerName: cfg.Prefix() + "-etl-start", Jobs: rawJobs},
 			{ID: "AfterRawToProcessed", TriggerName: cfg.Prefix() + "-etl-quality", Jobs: qualityJobs},
 			{ID: "AfterQuality", TriggerName: cfg.Prefix() + "-etl-curated", Jobs: []awsglue.IJob{curated}},

@@ -19,6 +19,7 @@ var misuse []string
 
 func TestMain(m *testing.M) {
 	constructtest.Main(m, func() {
+		buildEvents()
 		stack := constructtest.NewStack("Alarms")
 		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
 		a := New(stack, "Topic", Props{NamePrefix: "t-lake", Key: key, Email: "ops@example.com"})

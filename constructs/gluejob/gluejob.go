@@ -1,5 +1,7 @@
-// Package gluejob is one PySpark job of the lake and the role it runs with:
-// the settings every lake job shares (bookmarks, auto scaling, a timeout
+// Package gluejob is the lake's Glue ETL: the PySpark jobs, the role each
+// runs with, their security configuration and network connection, and the
+// workflow that chains them (etlworkflow.go). A job has the settings every
+// lake job shares (bookmarks, auto scaling, a timeout
 // and retries instead of Glue's 48-hour default, one run at a time,
 // continuous logging, metrics, the security configuration, the private
 // network, Apache Iceberg through the Data Catalog), so a job declares only

@@ -36,6 +36,7 @@ func toString(v any) string {
 
 func TestMain(m *testing.M) {
 	constructtest.Main(m, func() {
+		buildWorkflow()
 		stack := constructtest.NewStack("Jobs")
 		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
 		sec := NewSecurityConfiguration(stack, "Sec", "t-glue", key)

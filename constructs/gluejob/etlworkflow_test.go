@@ -1,4 +1,4 @@
-package etlworkflow
+package gluejob
 
 import (
 	"fmt"
@@ -12,40 +12,39 @@ import (
 	"github.com/example/datalake/constructs/constructtest"
 )
 
-var tpl map[string]any
-var nagErrors []string
-var misuse string
+var workflowTpl map[string]any
+var workflowNag []string
+var workflowMisuse string
 
 // stages are the test chain: two parallel jobs, then one, then two.
 var stages = [][]string{{"raw-a", "raw-b"}, {"quality"}, {"curated-a", "curated-b"}}
 
-func TestMain(m *testing.M) {
-	constructtest.Main(m, func() {
-		stack := constructtest.NewStack("Wf")
-		bucket := awss3.NewBucket(stack, jsii.String("Uploads"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
-		var ss []Stage
-		for i, names := range stages {
-			var jobs []awsglue.IJob
-			for _, n := range names {
-				jobs = append(jobs, awsglue.Job_FromJobAttributes(stack, jsii.String("Job-"+n), &awsglue.JobAttributes{JobName: jsii.String(n)}))
-			}
-			ss = append(ss, Stage{ID: fmt.Sprint("Stage", i), TriggerName: fmt.Sprint("t-stage-", i), Jobs: jobs})
+// buildWorkflow synthesizes what the etlworkflow tests read (called by TestMain).
+func buildWorkflow() {
+	stack := constructtest.NewStack("Wf")
+	bucket := awss3.NewBucket(stack, jsii.String("Uploads"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
+	var ss []Stage
+	for i, names := range stages {
+		var jobs []awsglue.IJob
+		for _, n := range names {
+			jobs = append(jobs, awsglue.Job_FromJobAttributes(stack, jsii.String("Job-"+n), &awsglue.JobAttributes{JobName: jsii.String(n)}))
 		}
-		New(stack, "Workflow", Props{Name: "t-etl", Stages: ss, Schedule: "cron(0 2 * * ? *)",
-			UploadBucket: bucket, UploadPrefixes: []string{"landing/a/", "landing/b/"}})
-		New(stack, "Quiet", Props{Name: "t-quiet", Stages: []Stage{{ID: "Start", TriggerName: "t-quiet-start", Jobs: ss[0].Jobs}},
-			Schedule: "rate(1 day)", BatchSize: 1, BatchWindowMinutes: 5})
-		func() {
-			defer func() { misuse = fmt.Sprint(recover()) }()
-			New(stack, "Bad", Props{Name: "t-bad", Schedule: "rate(1 day)", Stages: []Stage{{ID: "S", TriggerName: "s"}}})
-		}()
-		tpl, nagErrors = constructtest.Synth(stack, "/Uploads/")
-	})
+		ss = append(ss, Stage{ID: fmt.Sprint("Stage", i), TriggerName: fmt.Sprint("t-stage-", i), Jobs: jobs})
+	}
+	NewWorkflow(stack, "Workflow", WorkflowProps{Name: "t-etl", Stages: ss, Schedule: "cron(0 2 * * ? *)",
+		UploadBucket: bucket, UploadPrefixes: []string{"landing/a/", "landing/b/"}})
+	NewWorkflow(stack, "Quiet", WorkflowProps{Name: "t-quiet", Stages: []Stage{{ID: "Start", TriggerName: "t-quiet-start", Jobs: ss[0].Jobs}},
+		Schedule: "rate(1 day)", BatchSize: 1, BatchWindowMinutes: 5})
+	func() {
+		defer func() { workflowMisuse = fmt.Sprint(recover()) }()
+		NewWorkflow(stack, "Bad", WorkflowProps{Name: "t-bad", Schedule: "rate(1 day)", Stages: []Stage{{ID: "S", TriggerName: "s"}}})
+	}()
+	workflowTpl, workflowNag = constructtest.Synth(stack, "/Uploads/")
 }
 
 func triggers() map[string]map[string]any {
 	out := map[string]map[string]any{}
-	for _, t := range constructtest.OfType(tpl, "AWS::Glue::Trigger") {
+	for _, t := range constructtest.OfType(workflowTpl, "AWS::Glue::Trigger") {
 		out[t["Name"].(string)] = t
 	}
 	return out
@@ -107,7 +106,7 @@ func TestStartBatchesEvents(t *testing.T) {
 // through a role that may notify this workflow only; without prefixes
 // there is no upload rule.
 func TestStartRules(t *testing.T) {
-	rules := constructtest.OfType(tpl, "AWS::Events::Rule")
+	rules := constructtest.OfType(workflowTpl, "AWS::Events::Rule")
 	var schedules, uploads int
 	for _, r := range rules {
 		if r["ScheduleExpression"] != nil {
@@ -125,20 +124,20 @@ func TestStartRules(t *testing.T) {
 	if schedules != 2 || uploads != 1 {
 		t.Errorf("%d schedule and %d upload rules, want 2 and 1", schedules, uploads)
 	}
-	pol := constructtest.JSON(constructtest.OfType(tpl, "AWS::IAM::Policy"))
+	pol := constructtest.JSON(constructtest.OfType(workflowTpl, "AWS::IAM::Policy"))
 	if !strings.Contains(pol, "glue:notifyEvent") || strings.Contains(pol, `"Resource":"*"`) {
 		t.Errorf("events role policy = %s", pol)
 	}
 }
 
-func TestMisuseIsNamed(t *testing.T) {
-	if !strings.Contains(misuse, "etlworkflow t-bad: stage 0 needs ID, TriggerName and at least one job") {
-		t.Errorf("panic = %q", misuse)
+func TestWorkflowMisuseIsNamed(t *testing.T) {
+	if !strings.Contains(workflowMisuse, "gluejob workflow t-bad: stage 0 needs ID, TriggerName and at least one job") {
+		t.Errorf("panic = %q", workflowMisuse)
 	}
 }
 
-func TestPassesCdkNag(t *testing.T) {
-	for _, e := range nagErrors {
+func TestWorkflowPassesCdkNag(t *testing.T) {
+	for _, e := range workflowNag {
 		t.Error(e)
 	}
 }

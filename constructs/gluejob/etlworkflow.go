@@ -1,4 +1,4 @@
-// Package etlworkflow is the Glue workflow that chains the lake's jobs in
+// The ETL workflow: the Glue workflow that chains the lake's jobs in
 // stages: the first stage starts on a schedule and on uploads under given
 // prefixes (one EVENT trigger with batching, so a burst of uploads is one
 // run), and each later stage starts when every job of the stage before it
@@ -7,7 +7,8 @@
 // The workflow is scope/id; its EventBridge role and rules are scope/<id>
 // EventsRole, <id>Schedule and <id>Uploads (the workflow has a fixed name,
 // so it keeps the caller's scope).
-package etlworkflow
+
+package gluejob
 
 import (
 	"fmt"
@@ -31,8 +32,8 @@ type Stage struct {
 	Jobs []awsglue.IJob
 }
 
-// Props configure the workflow.
-type Props struct {
+// WorkflowProps configure the workflow.
+type WorkflowProps struct {
 	// Name of the workflow. Required.
 	Name string
 	// Description. Default: none.
@@ -61,18 +62,18 @@ type Workflow struct {
 	Schedule, Uploads awsevents.CfnRule
 }
 
-// New builds the workflow as scope/id.
-func New(scope constructs.Construct, id string, p Props) *Workflow {
+// NewWorkflow builds the workflow as scope/id.
+func NewWorkflow(scope constructs.Construct, id string, p WorkflowProps) *Workflow {
 	if p.Name == "" || p.Schedule == "" || len(p.Stages) == 0 {
-		panic("etlworkflow: Name, Schedule and Stages are required")
+		panic("gluejob: a workflow needs Name, Schedule and Stages")
 	}
 	for i, s := range p.Stages {
 		if s.ID == "" || s.TriggerName == "" || len(s.Jobs) == 0 {
-			panic(fmt.Sprintf("etlworkflow %s: stage %d needs ID, TriggerName and at least one job", p.Name, i))
+			panic(fmt.Sprintf("gluejob workflow %s: stage %d needs ID, TriggerName and at least one job", p.Name, i))
 		}
 	}
 	if len(p.UploadPrefixes) > 0 && p.UploadBucket == nil {
-		panic(fmt.Sprintf("etlworkflow %s: UploadPrefixes need UploadBucket", p.Name))
+		panic(fmt.Sprintf("gluejob workflow %s: UploadPrefixes need UploadBucket", p.Name))
 	}
 	if p.BatchSize == 0 {
 		p.BatchSize = 10
@@ -128,7 +129,7 @@ func allSucceeded(jobs []awsglue.IJob) *awsglue.Predicate {
 // startOn wires the schedule and uploads to the EVENT trigger through
 // glue:notifyEvent. L1 rules: aws-events-targets has no Glue workflow
 // target.
-func (w *Workflow) startOn(scope constructs.Construct, id string, p Props) {
+func (w *Workflow) startOn(scope constructs.Construct, id string, p WorkflowProps) {
 	role := awsiam.NewRole(scope, jsii.String(id+"EventsRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
 		Description: jsii.String("EventBridge notifies the workflow " + p.Name),

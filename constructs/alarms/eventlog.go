@@ -1,11 +1,12 @@
-// Package eventlog is a log group that EventBridge rules write matched
-// events to: the cheapest target that keeps a record worth reading ("when
+// The event log: a log group that EventBridge rules write matched events
+// to: the cheapest target that keeps a record worth reading ("when
 // did this partition land", "which job runs finished"), and whose rules'
 // TriggeredRules metric alarms and dashboards can count.
 //
 // The group is scope/id and its resource policy scope/<id>Policy; rules
 // keep the caller's scope and the ids they are given.
-package eventlog
+
+package alarms
 
 import (
 	"strings"
@@ -22,12 +23,12 @@ import (
 	"github.com/example/datalake/constructs/compliance"
 )
 
-// NamePrefix is where EventBridge's console expects log targets.
-const NamePrefix = "/aws/events/"
+// EventLogPrefix is where EventBridge's console expects log targets.
+const EventLogPrefix = "/aws/events/"
 
-// Props configure the log group.
-type Props struct {
-	// Name of the group, starting with NamePrefix. Required.
+// EventLogProps configure the log group.
+type EventLogProps struct {
+	// Name of the group, starting with EventLogPrefix. Required.
 	Name string
 	// Key encrypts the group (its policy must admit CloudWatch Logs).
 	// Required.
@@ -47,10 +48,10 @@ type EventLog struct {
 	target *logTarget
 }
 
-// New builds the group as scope/id.
-func New(scope constructs.Construct, id string, p Props) *EventLog {
-	if !strings.HasPrefix(p.Name, NamePrefix) || p.Key == nil || p.Retention == "" {
-		panic("eventlog: Name (starting with " + NamePrefix + ", got " + p.Name + "), Key and Retention are required")
+// NewEventLog builds the group as scope/id.
+func NewEventLog(scope constructs.Construct, id string, p EventLogProps) *EventLog {
+	if !strings.HasPrefix(p.Name, EventLogPrefix) || p.Key == nil || p.Retention == "" {
+		panic("alarms: an event log needs Name (starting with " + EventLogPrefix + ", got " + p.Name + "), Key and Retention are required")
 	}
 	removal := compliance.Removal(p.Destroy)
 	group := awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{
@@ -66,7 +67,7 @@ func New(scope constructs.Construct, id string, p Props) *EventLog {
 	// rule here. Cross-account EventBridge cannot target a log group, so the
 	// service principal on this one group is the whole grant.
 	awslogs.NewResourcePolicy(scope, jsii.String(id+"Policy"), &awslogs.ResourcePolicyProps{
-		ResourcePolicyName: jsii.String(strings.ReplaceAll(strings.TrimPrefix(p.Name, NamePrefix), "/", "-")),
+		ResourcePolicyName: jsii.String(strings.ReplaceAll(strings.TrimPrefix(p.Name, EventLogPrefix), "/", "-")),
 		PolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("EventBridgeWritesLakeEvents"),
 			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},

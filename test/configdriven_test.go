@@ -9,7 +9,9 @@ import (
 
 // customScenario is dev with every number these tests read set away from its
 // default, so a hard-coded value in a stack fails the test instead of
-// passing by coincidence.
+// passing by coincidence; it also reserves validator concurrency and copies
+// raw and audit to another region (one synthesis serves those tests too:
+// each synthesis of the app costs about 1.5 s of go test's budget).
 func customScenario() *scenario {
 	return scenarioWith("custom", "dev", map[string]any{
 		"lifecycle": map[string]any{
@@ -20,13 +22,20 @@ func customScenario() *scenario {
 			"curated_intelligent_tiering_days":   15,
 			"noncurrent_version_expiration_days": 30,
 		},
-		"api_rate_limit":      50,
-		"api_burst_limit":     60,
-		"job_timeout_minutes": 45,
-		"job_max_retries":     2,
-		"glue_version":        "5.1",
-		"worker_type":         "G.2X",
-		"number_of_workers":   10,
+		"api_rate_limit":                 50,
+		"api_burst_limit":                60,
+		"job_timeout_minutes":            45,
+		"job_max_retries":                2,
+		"glue_version":                   "5.1",
+		"worker_type":                    "G.2X",
+		"number_of_workers":              10,
+		"validator_reserved_concurrency": 7,
+		"replication": map[string]any{
+			"enabled": true, "destination_region": "eu-west-1",
+			"raw_destination_bucket_arn":   "arn:aws:s3:::lake-raw-copy",
+			"audit_destination_bucket_arn": "arn:aws:s3:::lake-audit-copy",
+			"destination_kms_key_arn":      "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+		},
 	}, stacks.Options{})
 }
 

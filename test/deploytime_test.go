@@ -58,7 +58,7 @@ func deployments(t *testing.T) []deployment {
 		fromScenario("sandbox/dev-custom", devCustom),
 		fromScenario("sandbox/dev-dms", dmsScenario()),
 		fromScenario("sandbox/dev-bi", withBI()),
-		fromScenario("sandbox/dev-replication", replicationScenario()))
+		fromScenario("sandbox/dev-numbers-replication", customScenario()))
 	for i, lake := range pipeline.Lakes {
 		cfg := pipelineConfigs(t)[i]
 		d := deployment{name: "pipeline/" + cfg.Name, cfg: cfg, templates: map[string]map[string]any{}}
@@ -543,13 +543,16 @@ func TestRuleValidatorReservesNoConcurrencyUnlessConfigured(t *testing.T) {
 			}
 		}
 	}
-	s := scenarioWith("reserved", "dev", map[string]any{"validator_reserved_concurrency": 7}, stacks.Options{})
+	// The custom scenario reserves some: the rule above is not only ever
+	// checked on deployments that reserve nothing.
+	s := customScenario()
+	want := s.Cfg.ValidatorReservedConcurrency
 	found := false
 	for _, f := range resources(s.json("ingestion"), "AWS::Lambda::Function") {
-		found = found || props(f)["ReservedConcurrentExecutions"] == 7.0
+		found = found || props(f)["ReservedConcurrentExecutions"] == float64(want)
 	}
-	if !found {
-		t.Error("validator_reserved_concurrency 7 did not reach the validator")
+	if want == 0 || !found {
+		t.Errorf("validator_reserved_concurrency %d did not reach the validator", want)
 	}
 }
 

@@ -15,13 +15,13 @@ import (
 
 // auditScenario is dev with the optional audit features on, the trail off
 // and every alarm threshold moved off its default, so that each value can
-// be traced to its key.
+// be traced to its key; EMR is on in the private network (TestEmrOnlyWhenEnabled).
 func auditScenario() *scenario {
 	return scenarioWith("audit", "dev", map[string]any{
 		"enable_config_rules": true, "create_config_recorder": true, "enable_cloudtrail": false,
 		"firehose_buffer_seconds": 300, "api_5xx_threshold": 9, "api_latency_p99_ms": 1234,
 		"athena_daily_scanned_gb": 7, "monthly_budget_usd": 250, "log_retention_days": 90,
-		"retention_period": 48, "enable_emr": true, "enable_vpc": true,
+		"retention_period": 48, "enable_emr": true, "enable_vpc": true, "emr_max_vcpu": 32,
 	}, stacks.Options{})
 }
 

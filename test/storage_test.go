@@ -8,8 +8,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
-
-	"github.com/example/datalake/stacks"
 )
 
 // Logical ids of stateful resources are a deployed contract: a new id makes
@@ -281,18 +279,6 @@ func lifecycleRule(bucketProps map[string]any, id string) map[string]any {
 	return map[string]any{}
 }
 
-// replicationScenario copies raw and audit to another region.
-func replicationScenario() *scenario {
-	return scenarioWith("replication", "dev", map[string]any{
-		"replication": map[string]any{
-			"enabled": true, "destination_region": "eu-west-1",
-			"raw_destination_bucket_arn":   "arn:aws:s3:::lake-raw-copy",
-			"audit_destination_bucket_arn": "arn:aws:s3:::lake-audit-copy",
-			"destination_kms_key_arn":      "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
-		},
-	}, stacks.Options{})
-}
-
 // Off by default; when on, raw (not processed or curated: they are derived)
 // and the audit bucket replicate everything, SSE-KMS objects and delete
 // markers included, re-encrypted with the destination key, through a role
@@ -307,7 +293,7 @@ func TestReplicationWhenEnabled(t *testing.T) {
 			}
 		}
 	}
-	s := replicationScenario()
+	s := customScenario() // replication on
 	r := s.Cfg.Replication
 	for _, c := range []struct {
 		layer, bucket, dest string

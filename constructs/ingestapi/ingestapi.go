@@ -423,15 +423,20 @@ func modelName(dataset string) string {
 }
 
 // Patterns of the string-typed columns (JSON Schema draft 4 has no date
-// formats API Gateway checks). They accept exactly what the validator
-// accepts (functions/validator/values.go: month 01-12, the month's days,
-// hour 00-23, minute and second 00-59, offset hours 00-23 and minutes
-// 00-59, any fraction, T/t or a space, no offset meaning UTC), with one
-// exception a regular expression cannot see: February 29 of a year that is
-// not a leap year passes the model and is rejected by the validator.
+// formats API Gateway checks). They accept exactly what the validator and
+// the jobs accept (one grammar: functions/validator/values.go
+// parseTimestamp, checked with dataset/testdata/timestamps.json: month
+// 01-12, the month's days, hour 00-23, minute and second 00-59, offset
+// hours 00-23 and minutes 00-59, Z/UTC/+HH:MM/+HHMM/+HH, any fraction, T/t
+// or a space, optional seconds, a bare date, surrounding spaces and tabs),
+// with one exception a regular expression cannot see: February 29 of a
+// year that is not a leap year passes the model and is rejected by the
+// validator.
 const (
 	dayOfYear        = `[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9]))`
-	timestampPattern = `^` + dayOfYear + `[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?$`
+	timeOfDay        = `[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.,][0-9]+)?)?`
+	utcOffset        = `(?:[Zz]|UTC|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)`
+	timestampPattern = `^[ \t]*` + dayOfYear + `(?:` + timeOfDay + `)? *` + utcOffset + `?[ \t]*$`
 	datePattern      = `^` + dayOfYear + `$`
 )
 

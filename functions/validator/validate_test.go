@@ -539,7 +539,7 @@ func TestCheck(t *testing.T) {
 		{name: "date event time", record: stock(`,"counted_at":"2025-11-25T06:00:00Z","expires_on":"2026-01-31","on_hand":-3,"price":999.5,"active":false`), dt: "2025-11-25"},
 		{name: "date event time tomorrow is future", record: `{"dataset":"stock","data":{"sku":"A","snapshot_date":"2025-11-26"}}`, reason: ReasonFutureEventTime},
 		{name: "bad date event time", record: `{"dataset":"stock","data":{"sku":"A","snapshot_date":"2025-11-25T00:00:00Z"}}`, reason: ReasonBadEventTime, detail: "YYYY-MM-DD"},
-		{name: "bad timestamp column", record: stock(`,"counted_at":"2025-11-25"`), reason: ReasonWrongType, detail: `field "counted_at": expected an RFC 3339 timestamp string`},
+		{name: "bad timestamp column", record: stock(`,"counted_at":"25/11/2025"`), reason: ReasonWrongType, detail: `field "counted_at": expected an RFC 3339 timestamp string`},
 		{name: "bad date column", record: stock(`,"expires_on":"2026-02-30"`), reason: ReasonWrongType, detail: `"expires_on"`},
 		{name: "boolean as string", record: stock(`,"active":"true"`), reason: ReasonWrongType, detail: `expected boolean (true or false), got string`},
 		{name: "boolean as number", record: stock(`,"active":1`), reason: ReasonWrongType},

@@ -105,70 +105,98 @@ func parseDate(b []byte) (year int, month time.Month, day int, ok bool) {
 // parseRFC3339 is parseTimestamp with offset-less values in UTC.
 func parseRFC3339(b []byte) (t time.Time, ok bool) { return parseTimestamp(b, time.UTC) }
 
-// parseTimestamp parses an RFC 3339 date-time: 2025-11-25T19:46:40Z,
-// 2025-11-25T21:46:40.123456+02:00. The T and Z may be lower case (RFC 3339
-// section 5.6). It also takes the database-export form the Glue jobs read
-// (glue/lakelib/schema.py): a space instead of T, and no offset meaning the
-// dataset's timezone loc, e.g. 2025-11-25 19:46:40.123456 as AWS DMS writes
-// datetime columns (in UTC). Fractional seconds beyond nanoseconds are
-// truncated. Leap second 60 is rejected, as time.Parse does.
+// parseTimestamp parses a timestamp in the one grammar the validator and
+// the Glue jobs share (glue/lakelib/schema.py parse_timestamp; both are
+// checked against dataset/testdata/timestamps.json):
+//
+//	YYYY-MM-DD [(T|t|space) HH:MM [:SS [(.|,) digits]]] [spaces] [offset]
+//
+// with offset Z, z, UTC, +HH:MM, +HHMM or +HH (or -), after surrounding
+// spaces and tabs are trimmed. RFC 3339 date-times are the main case
+// (2025-11-25T19:46:40Z, 2025-11-25T21:46:40.123456+02:00); the others are
+// database-export forms, e.g. 2025-11-25 19:46:40.123456 as AWS DMS writes
+// datetime columns. No offset means the dataset's timezone loc; a bare date
+// is midnight there. Digits are ASCII only; days must exist in their month;
+// hours 00-23, minutes and seconds 00-59 (leap second 60 is rejected, as
+// time.Parse does); offsets up to 23:59. Fractional seconds beyond
+// nanoseconds are truncated.
 func parseTimestamp(b []byte, loc *time.Location) (t time.Time, ok bool) {
-	if len(b) < len("2006-01-02T15:04:05") {
+	b = trimBlank(b)
+	if len(b) < 10 {
 		return time.Time{}, false
 	}
 	y, mo, d, ok := parseDate(b[:10])
-	if !ok || (b[10] != 'T' && b[10] != 't' && b[10] != ' ') || b[13] != ':' || b[16] != ':' {
+	if !ok {
 		return time.Time{}, false
 	}
-	hh, ok1 := digits(b[11:13])
-	mm, ok2 := digits(b[14:16])
-	ss, ok3 := digits(b[17:19])
-	if !ok1 || !ok2 || !ok3 || hh > 23 || mm > 59 || ss > 59 {
-		return time.Time{}, false
-	}
-	i, ns := 19, 0
-	if i < len(b) && b[i] == '.' {
-		i++
-		start := i
-		for i < len(b) && isDigit(b[i]) {
-			if i-start < 9 {
-				ns = ns*10 + int(b[i]-'0')
+	i, hh, mm, ss, ns := 10, 0, 0, 0, 0
+	if i < len(b) && (b[i] == 'T' || b[i] == 't' || b[i] == ' ') && i+6 <= len(b) && b[i+3] == ':' &&
+		isDigit(b[i+1]) && isDigit(b[i+2]) && isDigit(b[i+4]) && isDigit(b[i+5]) {
+		hh, _ = digits(b[i+1 : i+3])
+		mm, _ = digits(b[i+4 : i+6])
+		i += 6
+		if i < len(b) && b[i] == ':' {
+			var okS bool
+			if i+3 > len(b) {
+				return time.Time{}, false
 			}
-			i++
+			if ss, okS = digits(b[i+1 : i+3]); !okS {
+				return time.Time{}, false
+			}
+			i += 3
+			if i < len(b) && (b[i] == '.' || b[i] == ',') {
+				i++
+				start := i
+				for i < len(b) && isDigit(b[i]) {
+					if i-start < 9 {
+						ns = ns*10 + int(b[i]-'0')
+					}
+					i++
+				}
+				n := i - start
+				if n == 0 {
+					return time.Time{}, false
+				}
+				for ; n < 9; n++ {
+					ns *= 10
+				}
+			}
 		}
-		n := i - start
-		if n == 0 {
+		if hh > 23 || mm > 59 || ss > 59 {
 			return time.Time{}, false
 		}
-		for ; n < 9; n++ {
-			ns *= 10
-		}
 	}
-	if i == len(b) {
-		return time.Date(y, mo, d, hh, mm, ss, ns, loc), true // no offset: the dataset's zone
-	}
-	offset := 0
-	switch b[i] {
-	case 'Z', 'z':
+	for i < len(b) && b[i] == ' ' {
 		i++
-	case '+', '-':
-		if len(b)-i != 6 || b[i+3] != ':' {
-			return time.Time{}, false
+	}
+	rest := b[i:]
+	offset := 0
+	switch {
+	case len(rest) == 0:
+		return time.Date(y, mo, d, hh, mm, ss, ns, loc), true // no offset: the dataset's zone
+	case string(rest) == "Z" || string(rest) == "z" || string(rest) == "UTC":
+	case rest[0] == '+' || rest[0] == '-':
+		var oh, om int
+		var ok1, ok2 bool
+		switch {
+		case len(rest) == 3: // +HH
+			oh, ok1 = digits(rest[1:3])
+			ok2 = true
+		case len(rest) == 5: // +HHMM
+			oh, ok1 = digits(rest[1:3])
+			om, ok2 = digits(rest[3:5])
+		case len(rest) == 6 && rest[3] == ':': // +HH:MM
+			oh, ok1 = digits(rest[1:3])
+			om, ok2 = digits(rest[4:6])
 		}
-		oh, ok1 := digits(b[i+1 : i+3])
-		om, ok2 := digits(b[i+4 : i+6])
 		if !ok1 || !ok2 || oh > 23 || om > 59 {
 			return time.Time{}, false
 		}
 		offset = oh*3600 + om*60
-		if b[i] == '-' {
+		if rest[0] == '-' {
 			offset = -offset
 		}
-		i += 6
 	default:
-		return time.Time{}, false
-	}
-	if i != len(b) {
 		return time.Time{}, false
 	}
 	t = time.Date(y, mo, d, hh, mm, ss, ns, time.UTC)
@@ -176,6 +204,18 @@ func parseTimestamp(b []byte, loc *time.Location) (t time.Time, ok bool) {
 		t = t.Add(-time.Duration(offset) * time.Second)
 	}
 	return t, true
+}
+
+// trimBlank drops leading and trailing spaces and tabs (the jobs read
+// padded CSV fields the same way).
+func trimBlank(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 // formatDate renders the UTC date of t as YYYY-MM-DD (the dt partition).

@@ -75,11 +75,17 @@ EPOCH = _dt.datetime(1970, 1, 1, tzinfo=UTC)
 _INT_RE = re.compile(r"^[+-]?\d+$")
 _FLOAT_RE = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+# The one timestamp grammar of the lake: the validator's parseTimestamp
+# (functions/validator/values.go) reads the same; both are checked against
+# dataset/testdata/timestamps.json. ASCII digits only (re.ASCII).
 _TIMESTAMP_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,12}))?)?)?"
-    r"\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]+))?)?)?"
+    r" *(Z|z|UTC|[+-][0-9]{2}(?::?[0-9]{2})?)?",
+    re.ASCII,
 )
+# What parse_timestamp trims around a value (the validator trims the same).
+_BLANK = " \t"
 
 
 class CastError(ValueError):
@@ -302,12 +308,13 @@ def parse_timestamp(text, zone=None):
     """Parse an RFC 3339 / ISO 8601 timestamp string into an aware UTC datetime.
 
     Accepts ``T`` or a space between date and time, optional seconds and
-    fraction (truncated to microseconds), and ``Z``/``UTC``/``+HH:MM``/
-    ``+HHMM``/``+HH`` offsets. No offset means ``zone`` (a tzinfo: the
-    dataset's timezone; default UTC), a bare date midnight there. Raises
-    CastError otherwise.
+    fraction (``.`` or ``,``; truncated to microseconds), and ``Z``/``UTC``/
+    ``+HH:MM``/``+HHMM``/``+HH`` offsets, after trimming spaces and tabs.
+    No offset means ``zone`` (a tzinfo: the dataset's timezone; default
+    UTC), a bare date midnight there. Raises CastError otherwise. The
+    validator accepts exactly the same texts (dataset/testdata/timestamps.json).
     """
-    m = _TIMESTAMP_RE.match(text.strip())
+    m = _TIMESTAMP_RE.fullmatch(text.strip(_BLANK))
     if not m:
         raise CastError(f"{_short(text)} is not an RFC 3339 timestamp")
     year, month, day, hour, minute, second, fraction, offset = m.groups()

@@ -1,4 +1,6 @@
 import datetime as dt
+import json
+import os
 import unittest
 
 import support
@@ -104,6 +106,23 @@ class CastTimestampTest(unittest.TestCase):
                 value = cast_value(text, "timestamp")
                 self.assertEqual(value, expected)
                 self.assertEqual(value.utcoffset(), dt.timedelta(0))
+
+    def test_grammar_shared_with_the_validator(self):
+        """The validator (functions/validator TestTimestampGrammarSharedWithTheJobs)
+        reads the same cases: what the API accepts the job reads to the same
+        instant, and what one refuses the other refuses."""
+        with open(os.path.join(support.REPO_DIR, "dataset", "testdata", "timestamps.json"), encoding="utf-8") as f:
+            cases = json.load(f)["cases"]
+        self.assertTrue(cases)
+        for case in cases:
+            zone = schema.zone_of({"timezone": case["zone"]}) if case.get("zone") else None
+            with self.subTest(text=case["text"], zone=case.get("zone")):
+                if case["want"] is None:
+                    with self.assertRaises(CastError):
+                        schema.parse_timestamp(case["text"], zone)
+                else:
+                    want = dt.datetime.strptime(case["want"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
+                    self.assertEqual(schema.parse_timestamp(case["text"], zone), want)
 
     def test_offset_can_change_the_utc_date(self):
         self.assertEqual(cast_value("2024-05-01T23:30:00-02:00", "timestamp"), ts(2024, 5, 2, 1, 30))

@@ -67,6 +67,7 @@ def read_sources(glue_context, spark, cfg):
                          .filter(lambda item: item[1] is not None))
     manifest = landing.parse_manifest(hadoopfs.read_text(spark, cfg.landing_files_path + landing.MANIFEST_NAME))
     listed = [f for prefix in cfg.landing_path.split(",") if prefix for f in hadoopfs.list_files(spark, prefix)]
+    manifest = landing.still_listed(manifest, listed)
     csv_files = landing.new_files(listed, manifest)
     for path, _, _ in csv_files:
         df = (spark.read.option("header", True).option("multiLine", True).option("quote", '"').option("escape", '"')

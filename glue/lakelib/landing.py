@@ -10,7 +10,10 @@ JSON manifest ``{"files": {"<s3 path>": "<size>:<modified ms>"}}`` under
 
 A file is new when its path is not in the manifest or its size or
 modification time changed (re-uploaded under the same name), like Glue's
-own S3 bookmarks. A run that fails after its commit and before the manifest
+own S3 bookmarks. A file no longer listed (the raw bucket's lifecycle
+expired it, or it was deleted) leaves the manifest, so the manifest each
+run reads and rewrites holds at most the files the raw retention keeps
+(``lifecycle.raw_expiration_days``), not every file ever uploaded. A run that fails after its commit and before the manifest
 reads the files again next time; the MERGE keeps the stored rows on a full
 tie, so nothing is counted twice.
 
@@ -65,6 +68,12 @@ def new_files(listed, manifest):
         if is_data_file(path) and manifest.get(path) != signature(size, modified):
             out.append((path, size, modified))
     return sorted(out)
+
+
+def still_listed(manifest, listed):
+    """The manifest without the files that are gone from the listing."""
+    present = {path for path, _, _ in listed}
+    return {path: sig for path, sig in manifest.items() if path in present}
 
 
 def render_manifest(manifest, read):

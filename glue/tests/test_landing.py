@@ -36,6 +36,15 @@ class LandingFilesTest(unittest.TestCase):
         text = landing.render_manifest({"s3://r/old.csv": "1:1"}, [("s3://r/new.csv", 2, 3)])
         self.assertEqual(json.loads(text), {"files": {"s3://r/new.csv": "2:3", "s3://r/old.csv": "1:1"}})
 
+    def test_files_gone_from_the_listing_leave_the_manifest(self):
+        # The raw lifecycle expired b.csv.gz: the manifest stays bounded by
+        # what the bucket keeps, and the files still there are not read again.
+        manifest = landing.parse_manifest(landing.render_manifest({}, landing.new_files(self.listed, {})))
+        listed = [f for f in self.listed if not f[0].endswith("b.csv.gz")]
+        kept = landing.still_listed(manifest, listed)
+        self.assertEqual(sorted(kept), sorted(set(manifest) - {"s3://r/landing/orders/b.csv.gz"}))
+        self.assertEqual(landing.new_files(listed, kept), [])
+
     def test_a_broken_manifest_stops_the_job_with_what_to_do(self):
         for bad in ("{not json", "[]", '{"files": ["a"]}', '{"files": {"a": 1}}'):
             with self.subTest(bad=bad), self.assertRaises(ValueError) as ctx:

@@ -1276,7 +1276,7 @@ def verify_lake(asm, glue, specs, jobs_by_dataset, model, s3_root, runs, raw_cou
     for stack, lid, r in asm.resources("AWS::Athena::NamedQuery"):
         p = asm.props(stack, lid)
         qname, db = p.get("Name", lid), p["Database"]
-        if is_iceberg_statement(p["QueryString"]):
+        if iceberg_kind(p["QueryString"]):
             continue  # Athena's Iceberg statements run on Spark (iceberg_named_queries)
         try:
             sql = transpile(p["QueryString"])
@@ -1721,12 +1721,17 @@ def migration_from_parquet(glue, specs, jobs_by_dataset, s3_root):
         spark.sql(f"DROP TABLE IF EXISTS {target}")
 
 
-ICEBERG_STATEMENT = re.compile(r"\$snapshots\"|\bFOR\s+(TIMESTAMP|VERSION)\s+AS\s+OF\b|^\s*(OPTIMIZE|VACUUM)\b", re.I | re.M)
-
-
-def is_iceberg_statement(sql):
-    """Whether a named query uses Athena's Iceberg statements (run on Spark, not DuckDB)."""
-    return bool(ICEBERG_STATEMENT.search(strip_comments(sql)))
+def iceberg_kind(sql):
+    """Which of Athena's Iceberg statements a named query is: history
+    ("$snapshots"), as_of (FOR TIMESTAMP/VERSION AS OF), optimize or vacuum;
+    None for a plain query (those run on DuckDB, these on Spark)."""
+    text = strip_comments(sql)
+    if re.search(r'\$snapshots"', text, re.I):
+        return "history"
+    if re.search(r"\bFOR\s+(TIMESTAMP|VERSION)\s+AS\s+OF\b", text, re.I):
+        return "as_of"
+    m = re.match(r"(OPTIMIZE|VACUUM)\b", text, re.I)
+    return m[1].lower() if m else None
 
 
 def strip_comments(sql):
@@ -1756,16 +1761,6 @@ def athena_iceberg_to_spark(sql, cat, as_of):
     return [text]
 
 
-def iceberg_kind(sql):
-    """history, as_of, optimize or vacuum: which Iceberg statement a named query is."""
-    text = strip_comments(sql).upper()
-    if "$SNAPSHOTS" in text:
-        return "history"
-    if " AS OF " in text:
-        return "as_of"
-    return text.split()[0].lower()
-
-
 def iceberg_named_queries(asm, glue, specs, jobs_by_dataset, kinds):
     """The saved Athena Iceberg statements of each dataset (those of
     ``kinds``), run as their Spark equivalents on the processed table: the
@@ -1776,7 +1771,7 @@ def iceberg_named_queries(asm, glue, specs, jobs_by_dataset, kinds):
     by_table = {}
     for stack, lid, r in asm.resources("AWS::Athena::NamedQuery"):
         p = asm.props(stack, lid)
-        if is_iceberg_statement(p["QueryString"]) and iceberg_kind(p["QueryString"]) in kinds:
+        if iceberg_kind(p["QueryString"]) in kinds:
             by_table.setdefault(p["Name"].split(": ", 1)[0], []).append((p["Name"], p["QueryString"]))
     for ds in specs:
         job = jobs_by_dataset[ds]

@@ -20,6 +20,7 @@ import (
 
 	"github.com/example/datalake/constructs/compliance"
 	"github.com/example/datalake/constructs/gluejob"
+	"github.com/example/datalake/constructs/optional"
 	"github.com/example/datalake/dataset"
 	"github.com/example/datalake/layout"
 )
@@ -82,10 +83,7 @@ func NewDatabase(scope constructs.Construct, id string, p DatabaseProps) awsglue
 	if p.Name == "" {
 		panic("catalog: DatabaseProps.Name is required")
 	}
-	var desc *string
-	if p.Description != "" {
-		desc = jsii.String(p.Description)
-	}
+	desc := optional.String(p.Description)
 	db := awsglue.NewDatabase(scope, jsii.String(id), &awsglue.DatabaseProps{DatabaseName: jsii.String(p.Name), Description: desc})
 	removal := compliance.Removal(p.Destroy)
 	db.ApplyRemovalPolicy(removal)
@@ -131,10 +129,7 @@ func NewTable(scope constructs.Construct, id string, p TableProps) awsglue.S3Tab
 		}
 		cols[i] = &awsglue.Column{Name: jsii.String(c.Name), Type: awsglue.Schema_Custom(jsii.String(c.Type), jsii.Bool(!strings.HasPrefix(c.Type, "struct<")))}
 	}
-	var desc *string
-	if p.Description != "" {
-		desc = jsii.String(p.Description)
-	}
+	desc := optional.String(p.Description)
 	return awsglue.NewS3Table(scope, jsii.String(id), &awsglue.S3TableProps{
 		Database:      p.Database,
 		TableName:     jsii.String(p.Name),
@@ -205,10 +200,7 @@ func NewCrawler(scope constructs.Construct, id string, p CrawlerProps) awsglue.C
 	if err != nil {
 		panic(err) // a literal map of strings always encodes
 	}
-	var desc *string
-	if p.Description != "" {
-		desc = jsii.String(p.Description)
-	}
+	desc := optional.String(p.Description)
 	crawler := awsglue.NewCfnCrawler(scope, jsii.String(id), &awsglue.CfnCrawlerProps{
 		Name:         jsii.String(p.Name),
 		Description:  desc,

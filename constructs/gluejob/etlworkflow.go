@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/constructs/optional"
 )
 
 // Stage is one step of the chain.
@@ -81,10 +83,7 @@ func NewWorkflow(scope constructs.Construct, id string, p WorkflowProps) *Workfl
 	if p.BatchWindowMinutes == 0 {
 		p.BatchWindowMinutes = 15
 	}
-	var desc *string
-	if p.Description != "" {
-		desc = jsii.String(p.Description)
-	}
+	desc := optional.String(p.Description)
 	wf := awsglue.NewWorkflow(scope, jsii.String(id), &awsglue.WorkflowProps{
 		WorkflowName:      jsii.String(p.Name),
 		Description:       desc,

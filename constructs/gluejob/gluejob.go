@@ -26,6 +26,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/constructs/compliance"
+	"github.com/example/datalake/constructs/optional"
 )
 
 // Props configure one job.
@@ -121,10 +122,7 @@ func New(scope constructs.Construct, id string, p Props) awsglue.IJob {
 	if p.Library != nil {
 		extra = &[]awsglue.Code{p.Library}
 	}
-	var desc *string
-	if p.Description != "" {
-		desc = jsii.String(p.Description)
-	}
+	desc := optional.String(p.Description)
 	workers := &awsglue.WorkerConfiguration{
 		WorkerType:      awsglue.WorkerType(strings.ReplaceAll(p.WorkerType, ".", "_")), // G.1X -> G_1X
 		NumberOfWorkers: jsii.Number(float64(p.Workers)),

@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/datalake/constructs/optional"
 )
 
 // Props configure the workgroup.
@@ -51,10 +53,7 @@ func New(scope constructs.Construct, id string, p Props) *WorkGroup {
 	if p.BytesScannedCutoffMB == 0 {
 		p.BytesScannedCutoffMB = 10240
 	}
-	var desc *string
-	if p.Description != "" {
-		desc = jsii.String(p.Description)
-	}
+	desc := optional.String(p.Description)
 	wg := awsathena.NewCfnWorkGroup(scope, jsii.String(id), &awsathena.CfnWorkGroupProps{
 		Name:        jsii.String(p.Name),
 		Description: desc,

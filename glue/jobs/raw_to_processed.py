@@ -65,8 +65,14 @@ def read_sources(glue_context, spark, cfg):
             parts.append(df.rdd
                          .map(lambda row, k=source["kind"]: (k, pipeline.line_of(row.asDict(recursive=True).values())))
                          .filter(lambda item: item[1] is not None))
-    manifest = landing.parse_manifest(hadoopfs.read_text(spark, cfg.landing_files_path + landing.MANIFEST_NAME))
+    manifest_text = hadoopfs.read_text(spark, cfg.landing_files_path + landing.MANIFEST_NAME)
+    manifest = landing.parse_manifest(manifest_text)
     listed = [f for prefix in cfg.landing_path.split(",") if prefix for f in hadoopfs.list_files(spark, prefix)]
+    if manifest_text is None and cfg.landing_read_before_ms is not None:
+        # Written now: these files are the previous version's, this run
+        # never reads them, whatever happens to it.
+        manifest = landing.seed(listed, cfg.landing_read_before_ms)
+        hadoopfs.write_text(spark, cfg.landing_files_path + landing.MANIFEST_NAME, landing.render_manifest(manifest, []))
     manifest = landing.still_listed(manifest, listed)
     csv_files = landing.new_files(listed, manifest)
     for path, _, _ in csv_files:

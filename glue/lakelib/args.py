@@ -12,6 +12,7 @@ arguments are only listed when present on the command line
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import re
 from dataclasses import dataclass
@@ -28,8 +29,12 @@ RAW_TO_PROCESSED_REQUIRED = (
 # changes_path: where the run records the days it changed (lakelib.changes); empty: no record.
 # max_future_skew_minutes: an event time later than arrival (or the run)
 # plus this is quarantined as future_event_time (the validator's default).
+# landing_read_before: an instant (a timestamp with an offset); on the first
+# run of this job version (no landing manifest yet) the landing CSV files
+# last modified before it count as read: the previous version's bookmarks
+# read them (README, "Migration"). Ignored once the manifest exists.
 RAW_TO_PROCESSED_OPTIONAL = {"target_file_mb": str(partitions.DEFAULT_TARGET_FILE_MB), "changes_path": "",
-                             "max_future_skew_minutes": "15"}
+                             "max_future_skew_minutes": "15", "landing_read_before": ""}
 
 QUALITY_CHECK_REQUIRED = ("JOB_NAME", "database", "table", "ruleset", "dataset_name", "lookback_days")
 # verdict_path: where the job writes its verdict (the curated job reads it);
@@ -127,6 +132,23 @@ def parse_identifier(name, raw):
     return raw.strip()
 
 
+def parse_instant_ms(name, raw):
+    """An optional instant (a timestamp with an explicit offset) as epoch ms; None when absent."""
+    if raw is None or not str(raw).strip():
+        return None
+    example = "a timestamp with an offset (e.g. 2026-12-01T10:00:00Z)"
+    try:
+        value = schema.parse_timestamp(str(raw))
+        # Read in two zones: equal only when the text names its offset.
+        other = schema.parse_timestamp(str(raw), _dt.timezone(_dt.timedelta(hours=1)))
+    except schema.CastError as exc:
+        raise ArgumentError(f"--{name} must be {example}, got {raw!r}: {exc}") from None
+    if value != other:
+        raise ArgumentError(f"--{name} must be {example}, got {raw!r}: without an offset the instant "
+                            "would depend on a timezone")
+    return int((value - schema.EPOCH).total_seconds() * 1000)
+
+
 def parse_nonempty(name, raw):
     """A non-empty string argument (e.g. JOB_NAME, which may contain spaces)."""
     if not isinstance(raw, str) or not raw.strip():
@@ -216,6 +238,8 @@ class RawToProcessedConfig:
     table: str = ""
     changes_path: str = ""
     max_future_skew_minutes: int = 15
+    # Epoch ms of --landing_read_before, or None (lakelib.landing.seed).
+    landing_read_before_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -263,6 +287,7 @@ def parse_raw_to_processed_args(args):
         max_future_skew_minutes=parse_int_arg(
             "max_future_skew_minutes", args.get("max_future_skew_minutes"),
             default=RAW_TO_PROCESSED_OPTIONAL["max_future_skew_minutes"], minimum=0, maximum=7 * 24 * 60),
+        landing_read_before_ms=parse_instant_ms("landing_read_before", args.get("landing_read_before")),
     )
 
 

@@ -70,6 +70,18 @@ def new_files(listed, manifest):
     return sorted(out)
 
 
+def seed(listed, before_ms):
+    """A first manifest: the listed CSV data files last modified before ``before_ms``.
+
+    For the first run of this job version on a lake whose previous version
+    read landing CSV through Glue's bookmarks: the files its last
+    successful run saw (modified before that run started) are not read
+    again, so their rows are not quarantined a second time.
+    """
+    return {path: signature(size, modified) for path, size, modified in listed
+            if is_data_file(path) and int(modified) < int(before_ms)}
+
+
 def still_listed(manifest, listed):
     """The manifest without the files that are gone from the listing."""
     present = {path for path, _, _ in listed}

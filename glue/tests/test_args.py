@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 import unittest
 
@@ -44,7 +45,7 @@ class ContractTest(unittest.TestCase):
                                                           "landing_files_path", "processed_path", "quarantine_path",
                                                           "database", "table"))
         self.assertEqual(args.RAW_TO_PROCESSED_OPTIONAL, {"target_file_mb": "256", "changes_path": "",
-                                                          "max_future_skew_minutes": "15"})
+                                                          "max_future_skew_minutes": "15", "landing_read_before": ""})
         self.assertEqual(args.QUALITY_CHECK_REQUIRED, ("JOB_NAME", "database", "table", "ruleset", "dataset_name",
                                                        "lookback_days"))
         self.assertEqual(args.PROCESSED_TO_CURATED_REQUIRED, ("JOB_NAME", "datasets", "joins", "processed_root",
@@ -105,6 +106,21 @@ class RawToProcessedArgsTest(unittest.TestCase):
             with self.subTest(bad=bad), self.assertRaises(ArgumentError) as ctx:
                 args.parse_raw_to_processed_args(raw_args(processed_path=bad))
             self.assertIn("--processed_path", str(ctx.exception))
+
+    def test_landing_read_before(self):
+        self.assertIsNone(args.parse_raw_to_processed_args(raw_args()).landing_read_before_ms)
+        for text in ("2026-12-01T10:00:00Z", "2026-12-01T11:00:00+01:00", "2026-12-01 10:00:00 UTC"):
+            with self.subTest(text=text):
+                cfg = args.parse_raw_to_processed_args(raw_args(landing_read_before=text))
+                want = dt.datetime(2026, 12, 1, 10, tzinfo=dt.timezone.utc).timestamp() * 1000
+                self.assertEqual(cfg.landing_read_before_ms, want)
+        for bad, why in (("2026-12-01T10:00:00", "with an offset"), ("2026-12-01", "with an offset"),
+                         ("yesterday", "with an offset"), ("2026-02-30T10:00:00Z", "not a valid timestamp")):
+            with self.subTest(bad=bad), self.assertRaises(ArgumentError) as ctx:
+                args.parse_raw_to_processed_args(raw_args(landing_read_before=bad))
+            self.assertIn("--landing_read_before", str(ctx.exception))
+            self.assertIn(repr(bad), str(ctx.exception))
+            self.assertIn(why, str(ctx.exception))
 
     def test_target_file_mb(self):
         for bad, text in (("abc", "must be an integer"), ("64", ">= 128"), ("4096", "<= 1024")):

@@ -45,6 +45,14 @@ class LandingFilesTest(unittest.TestCase):
         self.assertEqual(sorted(kept), sorted(set(manifest) - {"s3://r/landing/orders/b.csv.gz"}))
         self.assertEqual(landing.new_files(listed, kept), [])
 
+    def test_seed_counts_what_the_previous_version_read(self):
+        # Files modified before the instant were read by the old job's bookmarks.
+        seeded = landing.seed(self.listed, before_ms=250)
+        self.assertEqual(sorted(seeded), ["s3://r/landing/orders/a.csv", "s3://r/landing/orders/b.csv.gz"])
+        self.assertEqual([p for p, _, _ in landing.new_files(self.listed, seeded)],
+                         ["s3://r/landing/dms/sales/orders/LOAD00000001.csv"])
+        self.assertEqual(landing.seed(self.listed, before_ms=0), {})
+
     def test_a_broken_manifest_stops_the_job_with_what_to_do(self):
         for bad in ("{not json", "[]", '{"files": ["a"]}', '{"files": {"a": 1}}'):
             with self.subTest(bad=bad), self.assertRaises(ValueError) as ctx:

@@ -1,6 +1,9 @@
-// Package constructtest holds what every construct's own tests share: a
-// fresh app without the built-in validator, one synthesis with cdk-nag
-// AwsSolutions on the test stack, and template lookups.
+// Package constructtest holds what every construct's tests share: a fresh
+// app without the built-in validator, one synthesis with cdk-nag
+// AwsSolutions on the test stack, and template lookups. The construct
+// tests themselves live here too, one file per construct, in the external
+// test package constructtest_test: one test binary, so jsii's Node.js
+// start-up is paid once rather than once per construct package.
 package constructtest
 
 import (
@@ -63,13 +66,11 @@ func OfType(tpl map[string]any, typ string) []map[string]any {
 	return out
 }
 
-// Main runs a construct package's tests: build synthesizes what the tests
-// read (once per test binary), then the tests run and the jsii runtime
-// closes. Call it from TestMain.
-func Main(m *testing.M, build func()) {
+// Main runs the construct tests (call it from TestMain): the tests build
+// their fixtures lazily, then the jsii runtime closes.
+func Main(m *testing.M) {
 	// The pinned Node.js 22 is supported; silence jsii's warning on 20.
 	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	build()
 	code := m.Run()
 	jsii.Close()
 	os.Exit(code)

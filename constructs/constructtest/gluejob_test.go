@@ -1,7 +1,8 @@
-package gluejob
+package constructtest_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -11,13 +12,18 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/constructs/constructtest"
+	"github.com/example/datalake/constructs/gluejob"
 )
 
-var tpl map[string]any
-var nagErrors []string
-var panics = map[string]string{}
+// gluejobBuilt is what the gluejob tests read.
+type gluejobBuilt struct {
+	tpl       map[string]any
+	nagErrors []string
+	panics    map[string]string
+}
 
-func catch(name string, f func()) {
+// gluejobCatch records in panics, under name, what f panics with.
+func gluejobCatch(panics map[string]string, name string, f func()) {
 	defer func() {
 		if r := recover(); r != nil {
 			panics[name] = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(
@@ -34,44 +40,46 @@ func toString(v any) string {
 	return v.(string)
 }
 
-func TestMain(m *testing.M) {
-	constructtest.Main(m, func() {
-		buildWorkflow()
-		stack := constructtest.NewStack("Jobs")
-		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
-		sec := NewSecurityConfiguration(stack, "Sec", "t-glue", key)
-		vpc := constructtest.IsolatedVpc(stack)
-		sg := awsec2.NewSecurityGroup(stack, jsii.String("Sg"), &awsec2.SecurityGroupProps{Vpc: vpc})
-		conn := NewConnection(stack, "Conn", "t-jobs", "test network", (*vpc.IsolatedSubnets())[0], sg)
-		awscdk.Tags_Of(stack).Add(jsii.String("owner"), jsii.String("t"), nil)
-		script := awsglue.Code_FromAsset(jsii.String("gluejob.go"), nil)
-		role := NewRole(stack, "Role", "test job")
-		AcknowledgeJobRole(role, "test")
-		base := Props{Name: "t-job", Script: script, Role: role, SecurityConfiguration: sec, Connection: conn,
-			IcebergWarehouse: "s3://warehouse/", Arguments: map[string]string{"table": "orders"},
-			TimeoutMinutes: 30, MaxRetries: 1, NotifyDelayAfter: awscdk.Duration_Minutes(jsii.Number(24))}
-		New(stack, "Job", base)
-		flex := base
-		flex.Name, flex.Flex, flex.IcebergWarehouse, flex.WorkerType, flex.Workers = "t-flex", true, "", "G.2X", 4
-		New(stack, "FlexJob", flex) // same role: the network statements once
+// gluejobFixture synthesizes the gluejob stack once, on first use.
+var gluejobFixture = sync.OnceValue(func() (b gluejobBuilt) {
+	b.panics = map[string]string{}
+	stack := constructtest.NewStack("Jobs")
+	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	sec := gluejob.NewSecurityConfiguration(stack, "Sec", "t-glue", key)
+	vpc := constructtest.IsolatedVpc(stack)
+	sg := awsec2.NewSecurityGroup(stack, jsii.String("Sg"), &awsec2.SecurityGroupProps{Vpc: vpc})
+	conn := gluejob.NewConnection(stack, "Conn", "t-jobs", "test network", (*vpc.IsolatedSubnets())[0], sg)
+	awscdk.Tags_Of(stack).Add(jsii.String("owner"), jsii.String("t"), nil)
+	// Any file will do as the script (the tests read the template only);
+	// the path is relative to this test's directory.
+	script := awsglue.Code_FromAsset(jsii.String("../gluejob/gluejob.go"), nil)
+	role := gluejob.NewRole(stack, "Role", "test job")
+	gluejob.AcknowledgeJobRole(role, "test")
+	base := gluejob.Props{Name: "t-job", Script: script, Role: role, SecurityConfiguration: sec, Connection: conn,
+		IcebergWarehouse: "s3://warehouse/", Arguments: map[string]string{"table": "orders"},
+		TimeoutMinutes: 30, MaxRetries: 1, NotifyDelayAfter: awscdk.Duration_Minutes(jsii.Number(24))}
+	gluejob.New(stack, "Job", base)
+	flex := base
+	flex.Name, flex.Flex, flex.IcebergWarehouse, flex.WorkerType, flex.Workers = "t-flex", true, "", "G.2X", 4
+	gluejob.New(stack, "FlexJob", flex) // same role: the network statements once
 
-		catch("shared argument", func() {
-			bad := base
-			bad.Arguments = map[string]string{"conf": "spark.x=1"}
-			New(stack, "Bad", bad)
-		})
-		catch("glue version", func() {
-			bad := base
-			bad.Name, bad.GlueVersion = "t-v", "4.0"
-			New(stack, "BadVersion", bad)
-		})
-		tpl, nagErrors = constructtest.Synth(stack, "/Key/", "/Vpc/", "/Sg/")
+	gluejobCatch(b.panics, "shared argument", func() {
+		bad := base
+		bad.Arguments = map[string]string{"conf": "spark.x=1"}
+		gluejob.New(stack, "Bad", bad)
 	})
-}
+	gluejobCatch(b.panics, "glue version", func() {
+		bad := base
+		bad.Name, bad.GlueVersion = "t-v", "4.0"
+		gluejob.New(stack, "BadVersion", bad)
+	})
+	b.tpl, b.nagErrors = constructtest.Synth(stack, "/Key/", "/Vpc/", "/Sg/")
+	return b
+})
 
 func job(t *testing.T, name string) map[string]any {
 	t.Helper()
-	for _, j := range constructtest.OfType(tpl, "AWS::Glue::Job") {
+	for _, j := range constructtest.OfType(gluejobFixture().tpl, "AWS::Glue::Job") {
 		if j["Name"] == name {
 			return j
 		}
@@ -127,7 +135,8 @@ func TestFlexWithoutIceberg(t *testing.T) {
 }
 
 // Misuse names the job, the field and what is allowed.
-func TestMisuseIsNamed(t *testing.T) {
+func TestGlueJobMisuseIsNamed(t *testing.T) {
+	panics := gluejobFixture().panics
 	for name, want := range map[string]string{
 		"shared argument": "gluejob t-job: argument --conf is a shared setting of every job",
 		"glue version":    `GlueVersion "4.0" is not one of 5.0, 5.1, 6.0`,
@@ -141,6 +150,7 @@ func TestMisuseIsNamed(t *testing.T) {
 // The role writes only /aws-glue/ log groups; the network statements are
 // added once for a role two jobs share.
 func TestRoleLogsAndNetworkOnce(t *testing.T) {
+	tpl := gluejobFixture().tpl
 	pol := constructtest.JSON(constructtest.OfType(tpl, "AWS::IAM::Policy"))
 	if !strings.Contains(pol, ":log-group:/aws-glue/*") {
 		t.Errorf("role cannot write its run logs: %s", pol)
@@ -158,6 +168,7 @@ func TestRoleLogsAndNetworkOnce(t *testing.T) {
 // group, and carries no Tags (AWS::Glue::Connection has none: cfn-lint
 // E3002) although the stack is tagged.
 func TestSecurityConfigurationAndConnection(t *testing.T) {
+	tpl := gluejobFixture().tpl
 	enc := constructtest.JSON(constructtest.OfType(tpl, "AWS::Glue::SecurityConfiguration")[0]["EncryptionConfiguration"])
 	for _, want := range []string{`"CloudWatchEncryptionMode":"SSE-KMS"`, `"JobBookmarksEncryptionMode":"CSE-KMS"`, `"S3EncryptionMode":"SSE-KMS"`} {
 		if !strings.Contains(enc, want) {
@@ -174,8 +185,8 @@ func TestSecurityConfigurationAndConnection(t *testing.T) {
 	}
 }
 
-func TestPassesCdkNag(t *testing.T) {
-	for _, e := range nagErrors {
+func TestGlueJobPassesCdkNag(t *testing.T) {
+	for _, e := range gluejobFixture().nagErrors {
 		t.Error(e)
 	}
 }

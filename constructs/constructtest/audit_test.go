@@ -1,8 +1,9 @@
-package audit
+package constructtest_test
 
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -11,39 +12,44 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/datalake/constructs/audit"
 	"github.com/example/datalake/constructs/constructtest"
 )
-
-var tpl map[string]any
-var nagErrors []string
-var full, rulesOnly *Audit
 
 const lockDays = 400
 
 var zoneIDs = []string{"Raw", "Curated"}
 
-func TestMain(m *testing.M) {
-	constructtest.Main(m, func() {
-		stack := constructtest.NewStack("Audit")
-		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
-		logs := awss3.NewBucket(stack, jsii.String("Logs"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
-		var zones []Zone
-		for _, id := range zoneIDs {
-			zones = append(zones, Zone{ID: id, Bucket: awss3.NewBucket(stack, jsii.String(id), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})})
-		}
-		full = New(stack, Props{Prefix: "t-full", Key: key, AccessLogs: logs, Trail: true, Zones: zones,
-			ConfigRules: true, ConfigRecorder: true,
-			ObjectLock: awss3.ObjectLockRetention_Governance(awscdk.Duration_Days(jsii.Number(lockDays)))})
-		// Rules only (an account whose recorder exists): no bucket, no trail.
-		rulesOnly = New(constructs.NewConstruct(stack, jsii.String("R")), Props{Prefix: "t-rules", Key: key, Zones: zones, ConfigRules: true})
-		tpl, nagErrors = constructtest.Synth(stack, "/Key/", "/Logs/", "/Raw/", "/Curated/")
-	})
+// auditBuilt is what the audit tests read.
+type auditBuilt struct {
+	tpl             map[string]any
+	nagErrors       []string
+	full, rulesOnly *audit.Audit
 }
+
+// auditFixture synthesizes the audit stack once, on first use.
+var auditFixture = sync.OnceValue(func() (b auditBuilt) {
+	stack := constructtest.NewStack("Audit")
+	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	logs := awss3.NewBucket(stack, jsii.String("Logs"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
+	var zones []audit.Zone
+	for _, id := range zoneIDs {
+		zones = append(zones, audit.Zone{ID: id, Bucket: awss3.NewBucket(stack, jsii.String(id), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})})
+	}
+	b.full = audit.New(stack, audit.Props{Prefix: "t-full", Key: key, AccessLogs: logs, Trail: true, Zones: zones,
+		ConfigRules: true, ConfigRecorder: true,
+		ObjectLock: awss3.ObjectLockRetention_Governance(awscdk.Duration_Days(jsii.Number(lockDays)))})
+	// Rules only (an account whose recorder exists): no bucket, no trail.
+	b.rulesOnly = audit.New(constructs.NewConstruct(stack, jsii.String("R")), audit.Props{Prefix: "t-rules", Key: key, Zones: zones, ConfigRules: true})
+	b.tpl, b.nagErrors = constructtest.Synth(stack, "/Key/", "/Logs/", "/Raw/", "/Curated/")
+	return b
+})
 
 // The bucket is versioned, encrypted with the key, write-once for the
 // given period, expires old versions after the default 90 days, and is
 // the only one with Object Lock (the rules-only audit made none).
 func TestBucket(t *testing.T) {
+	tpl, rulesOnly := auditFixture().tpl, auditFixture().rulesOnly
 	if rulesOnly.Bucket != nil || rulesOnly.Trail != nil {
 		t.Error("rules only: made a bucket or a trail")
 	}
@@ -76,6 +82,7 @@ func TestBucket(t *testing.T) {
 // One multi-region trail with log-file validation and the key, recording
 // S3 data events on exactly the zone buckets.
 func TestTrailRecordsTheZones(t *testing.T) {
+	tpl := auditFixture().tpl
 	trails := constructtest.OfType(tpl, "AWS::CloudTrail::Trail")
 	if len(trails) != 1 {
 		t.Fatalf("%d trails, want 1", len(trails))
@@ -107,6 +114,7 @@ func TestTrailRecordsTheZones(t *testing.T) {
 // one's rules wait for its recorder and channel, and its trail rule names
 // the audit bucket.
 func TestConfigRules(t *testing.T) {
+	tpl := auditFixture().tpl
 	res := tpl["Resources"].(map[string]any)
 	count := map[string]int{}
 	for _, r := range res {
@@ -135,13 +143,13 @@ func TestConfigRules(t *testing.T) {
 		t.Errorf("rules per audit = %v, want %d each", count, want)
 	}
 	recs := constructtest.OfType(tpl, "AWS::Config::ConfigurationRecorder")
-	if len(recs) != 1 || !strings.Contains(constructtest.JSON(recs[0]), constructtest.JSON(ConfigRecordedTypes)) {
-		t.Errorf("recorders = %v, want one recording %v", recs, ConfigRecordedTypes)
+	if len(recs) != 1 || !strings.Contains(constructtest.JSON(recs[0]), constructtest.JSON(audit.ConfigRecordedTypes)) {
+		t.Errorf("recorders = %v, want one recording %v", recs, audit.ConfigRecordedTypes)
 	}
 }
 
-func TestPassesCdkNag(t *testing.T) {
-	for _, e := range nagErrors {
+func TestAuditPassesCdkNag(t *testing.T) {
+	for _, e := range auditFixture().nagErrors {
 		t.Error(e)
 	}
 }

@@ -1,8 +1,9 @@
-package bi
+package constructtest_test
 
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
@@ -10,53 +11,58 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/datalake/constructs/bi"
 	"github.com/example/datalake/constructs/catalog"
 	"github.com/example/datalake/constructs/constructtest"
 	"github.com/example/datalake/constructs/workgroup"
 	"github.com/example/datalake/dataset"
 )
 
-var tpl map[string]any
-var nagErrors []string
-var misuse string
-
 const principal = "arn:aws:quicksight:us-west-2:123456789012:user/default/analyst"
 
-var tables = map[string][]dataset.TableColumn{
+var biTables = map[string][]dataset.TableColumn{
 	"orders_daily": {{Name: "orders", Type: "bigint"}, {Name: "revenue", Type: "double"}, {Name: "last_at", Type: "timestamp"}},
 	"activity":     {{Name: "customer_id", Type: "string"}, {Name: "active", Type: "boolean"}},
 }
 
-func TestMain(m *testing.M) {
-	constructtest.Main(m, func() {
-		stack := constructtest.NewStack("Bi")
-		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
-		curated := awss3.NewBucket(stack, jsii.String("CuratedBucket"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true), EncryptionKey: key})
-		results := awss3.NewBucket(stack, jsii.String("ResultsBucket"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true), EncryptionKey: key})
-		db := catalog.NewDatabase(stack, "Db", catalog.DatabaseProps{Name: "t_analytics"})
-		wg := workgroup.New(stack, "WorkGroup", workgroup.Props{Name: "t-wg", Results: results, Key: key})
-		var ts []Table
-		for _, name := range []string{"orders_daily", "activity"} {
-			ts = append(ts, Table{Name: name, Columns: tables[name], Table: catalog.NewTable(stack, "Table-"+name, catalog.TableProps{
-				Database: db, Name: name, Columns: tables[name], Bucket: curated, Prefix: name + "/", Format: awsglue.DataFormat_PARQUET()})})
-		}
-		NewQuickSight(stack, QuickSightProps{Prefix: "t-lake", Principal: principal, WorkGroup: wg, Results: results, Database: "t_analytics", Tables: ts})
-		NewSpectrum(stack, SpectrumProps{Prefix: "t-lake", Type: "serverless", Name: "lake", Database: "t_analytics", CatalogDatabase: "t_catalog", Tables: ts})
-		func() {
-			defer func() { misuse = fmt.Sprint(recover()) }()
-			NewSpectrum(stack, SpectrumProps{Prefix: "t", Type: "cluster", Name: "x", Database: "d", Tables: ts})
-		}()
-		tpl, nagErrors = constructtest.Synth(stack, "/CuratedBucket/", "/ResultsBucket/", "/Key/")
-	})
+// biBuilt is what the bi tests read.
+type biBuilt struct {
+	tpl       map[string]any
+	nagErrors []string
+	misuse    string
 }
+
+// biFixture synthesizes the bi stack once, on first use.
+var biFixture = sync.OnceValue(func() (b biBuilt) {
+	stack := constructtest.NewStack("Bi")
+	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	curated := awss3.NewBucket(stack, jsii.String("CuratedBucket"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true), EncryptionKey: key})
+	results := awss3.NewBucket(stack, jsii.String("ResultsBucket"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true), EncryptionKey: key})
+	db := catalog.NewDatabase(stack, "Db", catalog.DatabaseProps{Name: "t_analytics"})
+	wg := workgroup.New(stack, "WorkGroup", workgroup.Props{Name: "t-wg", Results: results, Key: key})
+	var ts []bi.Table
+	for _, name := range []string{"orders_daily", "activity"} {
+		ts = append(ts, bi.Table{Name: name, Columns: biTables[name], Table: catalog.NewTable(stack, "Table-"+name, catalog.TableProps{
+			Database: db, Name: name, Columns: biTables[name], Bucket: curated, Prefix: name + "/", Format: awsglue.DataFormat_PARQUET()})})
+	}
+	bi.NewQuickSight(stack, bi.QuickSightProps{Prefix: "t-lake", Principal: principal, WorkGroup: wg, Results: results, Database: "t_analytics", Tables: ts})
+	bi.NewSpectrum(stack, bi.SpectrumProps{Prefix: "t-lake", Type: "serverless", Name: "lake", Database: "t_analytics", CatalogDatabase: "t_catalog", Tables: ts})
+	func() {
+		defer func() { b.misuse = fmt.Sprint(recover()) }()
+		bi.NewSpectrum(stack, bi.SpectrumProps{Prefix: "t", Type: "cluster", Name: "x", Database: "d", Tables: ts})
+	}()
+	b.tpl, b.nagErrors = constructtest.Synth(stack, "/CuratedBucket/", "/ResultsBucket/", "/Key/")
+	return b
+})
 
 // One DIRECT_QUERY dataset per table, over the Athena data source, with the
 // table's columns typed for QuickSight plus dt; data source and datasets
 // are owned by the principal only.
 func TestQuickSightDatasetPerTable(t *testing.T) {
+	tpl := biFixture().tpl
 	sets := constructtest.OfType(tpl, "AWS::QuickSight::DataSet")
-	if len(sets) != len(tables) {
-		t.Fatalf("%d datasets, want %d", len(sets), len(tables))
+	if len(sets) != len(biTables) {
+		t.Fatalf("%d datasets, want %d", len(sets), len(biTables))
 	}
 	for _, ds := range sets {
 		rel := ds["PhysicalTableMap"].(map[string]any)["curated"].(map[string]any)["RelationalTable"].(map[string]any)
@@ -65,13 +71,13 @@ func TestQuickSightDatasetPerTable(t *testing.T) {
 			t.Errorf("dataset %s = %s", name, constructtest.JSON(ds))
 		}
 		inputs := rel["InputColumns"].([]any)
-		cols := tables[name]
+		cols := biTables[name]
 		if len(inputs) != len(cols)+1 {
 			t.Fatalf("%s inputs = %v", name, inputs)
 		}
 		for i, c := range cols {
-			if in := inputs[i].(map[string]any); in["Name"] != c.Name || in["Type"] != QuickSightType(c.Type) {
-				t.Errorf("%s input %d = %v, want %s %s", name, i, in, c.Name, QuickSightType(c.Type))
+			if in := inputs[i].(map[string]any); in["Name"] != c.Name || in["Type"] != bi.QuickSightType(c.Type) {
+				t.Errorf("%s input %d = %v, want %s %s", name, i, in, c.Name, bi.QuickSightType(c.Type))
 			}
 		}
 		if perms := constructtest.JSON(ds["Permissions"]); !strings.Contains(perms, principal) || strings.Count(perms, `"Principal"`) != 1 {
@@ -87,7 +93,7 @@ func TestQuickSightDatasetPerTable(t *testing.T) {
 func TestQuickSightTypes(t *testing.T) {
 	for in, want := range map[string]string{"bigint": "INTEGER", "int": "INTEGER", "double": "DECIMAL", "boolean": "BOOLEAN",
 		"timestamp": "DATETIME", "date": "DATETIME", "string": "STRING", "decimal(10,2)": "STRING"} {
-		if got := QuickSightType(in); got != want {
+		if got := bi.QuickSightType(in); got != want {
 			t.Errorf("QuickSightType(%s) = %s, want %s", in, got, want)
 		}
 	}
@@ -97,6 +103,7 @@ func TestQuickSightTypes(t *testing.T) {
 // Spectrum); Spectrum's trust admits redshift and redshift-serverless from
 // this account only.
 func TestRolesReadTheTablesOnly(t *testing.T) {
+	tpl := biFixture().tpl
 	pol := constructtest.JSON(constructtest.OfType(tpl, "AWS::IAM::Policy"))
 	for _, want := range []string{":table/t_analytics/orders_daily", ":table/t_analytics/activity", ":table/t_catalog/activity", "athena:StartQueryExecution"} {
 		if !strings.Contains(pol, want) {
@@ -114,14 +121,15 @@ func TestRolesReadTheTablesOnly(t *testing.T) {
 	}
 }
 
-func TestMisuseIsNamed(t *testing.T) {
+func TestBIMisuseIsNamed(t *testing.T) {
+	misuse := biFixture().misuse
 	if !strings.Contains(misuse, `Type serverless or provisioned (got "cluster")`) {
 		t.Errorf("panic = %q", misuse)
 	}
 }
 
-func TestPassesCdkNag(t *testing.T) {
-	for _, e := range nagErrors {
+func TestBIPassesCdkNag(t *testing.T) {
+	for _, e := range biFixture().nagErrors {
 		t.Error(e)
 	}
 }

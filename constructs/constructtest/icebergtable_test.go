@@ -1,7 +1,8 @@
-package icebergtable
+package constructtest_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -10,28 +11,32 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/constructs/constructtest"
+	"github.com/example/datalake/constructs/icebergtable"
 )
 
-var tpl map[string]any
-var nagErrors []string
-
-func TestMain(m *testing.M) {
-	constructtest.Main(m, func() {
-		stack := constructtest.NewStack("Ice")
-		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
-		bucket := awss3.NewBucket(stack, jsii.String("Bucket"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
-		cols := []Column{{Name: "id", Type: "string"}, {Name: "at", Type: "timestamp"}}
-		maint := awsiam.NewRole(stack, jsii.String("Maint"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil)})
-		New(stack, "Kept", Props{Database: "db", Name: "kept", Bucket: bucket, Prefix: "kept/", Key: key, Columns: cols,
-			Maintenance: &Maintenance{Role: maint, SnapshotRetentionDays: 7, ConnectionName: "net"}})
-		New(stack, "Dropped", Props{Database: "db", Name: "dropped", Bucket: bucket, Prefix: "dropped/", Key: key, Columns: cols, DeleteWithStack: true})
-		tpl, nagErrors = constructtest.Synth(stack, "/Bucket/", "/Maint/")
-	})
+// icebergBuilt is what the icebergtable tests read.
+type icebergBuilt struct {
+	tpl       map[string]any
+	nagErrors []string
 }
 
-func tables() map[string]map[string]any {
+// icebergFixture synthesizes the icebergtable stack once, on first use.
+var icebergFixture = sync.OnceValue(func() (b icebergBuilt) {
+	stack := constructtest.NewStack("Ice")
+	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	bucket := awss3.NewBucket(stack, jsii.String("Bucket"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
+	cols := []icebergtable.Column{{Name: "id", Type: "string"}, {Name: "at", Type: "timestamp"}}
+	maint := awsiam.NewRole(stack, jsii.String("Maint"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("glue.amazonaws.com"), nil)})
+	icebergtable.New(stack, "Kept", icebergtable.Props{Database: "db", Name: "kept", Bucket: bucket, Prefix: "kept/", Key: key, Columns: cols,
+		Maintenance: &icebergtable.Maintenance{Role: maint, SnapshotRetentionDays: 7, ConnectionName: "net"}})
+	icebergtable.New(stack, "Dropped", icebergtable.Props{Database: "db", Name: "dropped", Bucket: bucket, Prefix: "dropped/", Key: key, Columns: cols, DeleteWithStack: true})
+	b.tpl, b.nagErrors = constructtest.Synth(stack, "/Bucket/", "/Maint/")
+	return b
+})
+
+func icebergTables() map[string]map[string]any {
 	out := map[string]map[string]any{}
-	for _, p := range constructtest.OfType(tpl, ResourceType) {
+	for _, p := range constructtest.OfType(icebergFixture().tpl, icebergtable.ResourceType) {
 		create := constructtest.JSON(p["Create"])
 		for _, n := range []string{"kept", "dropped"} {
 			if strings.Contains(create, `\"Name\":\"`+n+`\"`) {
@@ -45,7 +50,7 @@ func tables() map[string]map[string]any {
 // Created once with IcebergInput CREATE v2; never updated; deleted only
 // when asked.
 func TestCreatedOnceDeletedOnlyWhenAsked(t *testing.T) {
-	ts := tables()
+	ts := icebergTables()
 	if len(ts) != 2 {
 		t.Fatalf("tables = %v", ts)
 	}
@@ -71,6 +76,7 @@ func TestCreatedOnceDeletedOnlyWhenAsked(t *testing.T) {
 // One provider role for the stack, writing only to its log group, with
 // CreateTable on the tables it creates (not glue:*).
 func TestProviderRoleIsScoped(t *testing.T) {
+	tpl := icebergFixture().tpl
 	if n := len(constructtest.OfType(tpl, "AWS::Lambda::Function")); n != 1 {
 		t.Errorf("%d provider functions, want 1", n)
 	}
@@ -85,8 +91,8 @@ func TestProviderRoleIsScoped(t *testing.T) {
 	}
 }
 
-func TestPassesCdkNag(t *testing.T) {
-	for _, e := range nagErrors {
+func TestIcebergTablePassesCdkNag(t *testing.T) {
+	for _, e := range icebergFixture().nagErrors {
 		t.Error(e)
 	}
 }
@@ -95,6 +101,7 @@ func TestPassesCdkNag(t *testing.T) {
 // default settings, in the connection, after the table exists; the role may
 // rewrite and delete files under the table location only.
 func TestMaintenance(t *testing.T) {
+	tpl := icebergFixture().tpl
 	opts := constructtest.OfType(tpl, "AWS::Glue::TableOptimizer")
 	types := map[string]string{}
 	for _, o := range opts {

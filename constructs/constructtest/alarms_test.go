@@ -1,8 +1,9 @@
-package alarms
+package constructtest_test
 
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -10,56 +11,60 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/datalake/constructs/alarms"
 	"github.com/example/datalake/constructs/constructtest"
 )
 
-var tpl map[string]any
-var nagErrors []string
-var misuse []string
-
-func TestMain(m *testing.M) {
-	constructtest.Main(m, func() {
-		buildEvents()
-		stack := constructtest.NewStack("Alarms")
-		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
-		a := New(stack, "Topic", Props{NamePrefix: "t-lake", Key: key, Email: "ops@example.com"})
-		metric := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("T"), MetricName: jsii.String("Errors")})
-		a.Alarm(Spec{ID: "Errors", Metric: metric, Threshold: 0, Op: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-			Missing: awscloudwatch.TreatMissingData_NOT_BREACHING, Description: "errors"})
-		a.Alarm(Spec{ID: "Stale", Metric: metric, Threshold: 1, Op: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
-			Missing: awscloudwatch.TreatMissingData_BREACHING, Periods: 6, Description: "stale"})
-		a.OnEvent("JobFailed", "a job failed", &awsevents.EventPattern{Source: jsii.Strings("aws.glue")},
-			"job "+*awsevents.EventField_FromPath(jsii.String("$.detail.jobName"))+" failed")
-		a.Budget("Budget", BudgetProps{LimitUSD: 100, TagKey: "lake-environment", TagValue: "t-lake", Notify: true})
-		quiet := New(stack, "Quiet", Props{NamePrefix: "t-quiet", Key: key})
-		quiet.Budget("QuietBudget", BudgetProps{LimitUSD: 5, TagKey: "k", TagValue: "v"})
-		for name, f := range map[string]func(){
-			"no missing": func() {
-				a.Alarm(Spec{ID: "NoMissing", Metric: metric, Op: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, Description: "x"})
-			},
-			"no limit": func() { a.Budget("Zero", BudgetProps{TagKey: "k", TagValue: "v"}) },
-		} {
-			func() {
-				defer func() { misuse = append(misuse, name+": "+fmt.Sprint(recover())) }()
-				f()
-			}()
-		}
-		tpl, nagErrors = constructtest.Synth(stack, "/Key/")
-	})
+// alarmsBuilt is what the alarms tests read.
+type alarmsBuilt struct {
+	tpl       map[string]any
+	nagErrors []string
+	misuse    []string
 }
+
+// alarmsFixture synthesizes the alarms stack once, on first use.
+var alarmsFixture = sync.OnceValue(func() (b alarmsBuilt) {
+	stack := constructtest.NewStack("Alarms")
+	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	a := alarms.New(stack, "Topic", alarms.Props{NamePrefix: "t-lake", Key: key, Email: "ops@example.com"})
+	metric := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("T"), MetricName: jsii.String("Errors")})
+	a.Alarm(alarms.Spec{ID: "Errors", Metric: metric, Threshold: 0, Op: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		Missing: awscloudwatch.TreatMissingData_NOT_BREACHING, Description: "errors"})
+	a.Alarm(alarms.Spec{ID: "Stale", Metric: metric, Threshold: 1, Op: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+		Missing: awscloudwatch.TreatMissingData_BREACHING, Periods: 6, Description: "stale"})
+	a.OnEvent("JobFailed", "a job failed", &awsevents.EventPattern{Source: jsii.Strings("aws.glue")},
+		"job "+*awsevents.EventField_FromPath(jsii.String("$.detail.jobName"))+" failed")
+	a.Budget("Budget", alarms.BudgetProps{LimitUSD: 100, TagKey: "lake-environment", TagValue: "t-lake", Notify: true})
+	quiet := alarms.New(stack, "Quiet", alarms.Props{NamePrefix: "t-quiet", Key: key})
+	quiet.Budget("QuietBudget", alarms.BudgetProps{LimitUSD: 5, TagKey: "k", TagValue: "v"})
+	for name, f := range map[string]func(){
+		"no missing": func() {
+			a.Alarm(alarms.Spec{ID: "NoMissing", Metric: metric, Op: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, Description: "x"})
+		},
+		"no limit": func() { a.Budget("Zero", alarms.BudgetProps{TagKey: "k", TagValue: "v"}) },
+	} {
+		func() {
+			defer func() { b.misuse = append(b.misuse, name+": "+fmt.Sprint(recover())) }()
+			f()
+		}()
+	}
+	b.tpl, b.nagErrors = constructtest.Synth(stack, "/Key/")
+	return b
+})
 
 // CloudWatch, EventBridge and Budgets may publish, each only from this
 // account; the topic is encrypted and refuses plain HTTP; the email is
 // subscribed.
 func TestTopicAdmitsThePublishersOfThisAccount(t *testing.T) {
+	tpl := alarmsFixture().tpl
 	pol := constructtest.JSON(constructtest.OfType(tpl, "AWS::SNS::TopicPolicy"))
-	for _, svc := range Publishers {
+	for _, svc := range alarms.Publishers {
 		if !strings.Contains(pol, `"Sid":"AllowPublishFrom`+svc.Name+`"`) || !strings.Contains(pol, svc.Principal) {
 			t.Errorf("topic policy does not admit %s: %s", svc.Name, pol)
 		}
 	}
-	if n := strings.Count(pol, `"aws:SourceAccount"`); n != 2*len(Publishers) {
-		t.Errorf("%d aws:SourceAccount conditions, want one per publisher per topic (%d): %s", n, 2*len(Publishers), pol)
+	if n := strings.Count(pol, `"aws:SourceAccount"`); n != 2*len(alarms.Publishers) {
+		t.Errorf("%d aws:SourceAccount conditions, want one per publisher per topic (%d): %s", n, 2*len(alarms.Publishers), pol)
 	}
 	for _, topic := range constructtest.OfType(tpl, "AWS::SNS::Topic") {
 		if topic["KmsMasterKeyId"] == nil {
@@ -75,6 +80,7 @@ func TestTopicAdmitsThePublishersOfThisAccount(t *testing.T) {
 // An alarm is named <prefix>-<id>, notifies the topic, and evaluates the
 // periods it was given (datapoints default to all of them).
 func TestAlarmsNotifyTheTopic(t *testing.T) {
+	tpl := alarmsFixture().tpl
 	got := map[string]map[string]any{}
 	for _, a := range constructtest.OfType(tpl, "AWS::CloudWatch::Alarm") {
 		got[a["AlarmName"].(string)] = a
@@ -92,6 +98,7 @@ func TestAlarmsNotifyTheTopic(t *testing.T) {
 
 // A rule sends its message text (with the event's fields) to the topic.
 func TestOnEventSendsTheMessage(t *testing.T) {
+	tpl := alarmsFixture().tpl
 	rules := constructtest.OfType(tpl, "AWS::Events::Rule")
 	if len(rules) != 1 {
 		t.Fatalf("rules = %v", rules)
@@ -105,6 +112,7 @@ func TestOnEventSendsTheMessage(t *testing.T) {
 // The budget counts the tagged costs only; it notifies the topic and the
 // email at each threshold when asked, and nobody otherwise.
 func TestBudget(t *testing.T) {
+	tpl := alarmsFixture().tpl
 	budgets := map[string]map[string]any{}
 	for _, b := range constructtest.OfType(tpl, "AWS::Budgets::Budget") {
 		budgets[b["Budget"].(map[string]any)["BudgetName"].(string)] = b
@@ -114,7 +122,7 @@ func TestBudget(t *testing.T) {
 		t.Errorf("cost filter = %s", f)
 	}
 	notes, _ := b["NotificationsWithSubscribers"].([]any)
-	if len(notes) != len(BudgetThresholds) {
+	if len(notes) != len(alarms.BudgetThresholds) {
 		t.Fatalf("notifications = %v", notes)
 	}
 	for _, n := range notes {
@@ -127,8 +135,8 @@ func TestBudget(t *testing.T) {
 	}
 }
 
-func TestMisuseIsNamed(t *testing.T) {
-	all := strings.Join(misuse, "\n")
+func TestAlarmsMisuseIsNamed(t *testing.T) {
+	all := strings.Join(alarmsFixture().misuse, "\n")
 	for _, want := range []string{`alarm "NoMissing" needs ID, Metric, Op, Missing and Description`, `budget "Zero" needs a positive LimitUSD (got 0)`} {
 		if !strings.Contains(all, want) {
 			t.Errorf("panics %q lack %q", all, want)
@@ -136,8 +144,8 @@ func TestMisuseIsNamed(t *testing.T) {
 	}
 }
 
-func TestPassesCdkNag(t *testing.T) {
-	for _, e := range nagErrors {
+func TestAlarmsPassesCdkNag(t *testing.T) {
+	for _, e := range alarmsFixture().nagErrors {
 		t.Error(e)
 	}
 }

@@ -1,9 +1,10 @@
-package replication
+package constructtest_test
 
 import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
@@ -13,38 +14,45 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/constructs/constructtest"
+	"github.com/example/datalake/constructs/replication"
 )
 
-var tpl map[string]any
-var nagErrors []string
-
 // The two targets, each in a scope of its own in one stack (one synthesis).
-var kinesisProps = Props{Prefix: "t-k", SourceSecretName: "orders-db", SourceEngine: "postgres",
+var kinesisProps = replication.Props{Prefix: "t-k", SourceSecretName: "orders-db", SourceEngine: "postgres",
 	SourceDatabase: "shop", SourceSchema: "public", Tables: []string{"orders", "customers"}, Target: "kinesis",
 	TaskSettings: `{"Logging":{"EnableLogging":true}}`}
-var s3Props = Props{Prefix: "t-s", SourceSecretName: "crm-db", SourceEngine: "mysql",
+var s3Props = replication.Props{Prefix: "t-s", SourceSecretName: "crm-db", SourceEngine: "mysql",
 	SourceDatabase: "crm", SourceSchema: "crm", Tables: []string{"accounts"}, Target: "s3", MultiAZ: true,
 	InstanceClass: "dms.r5.large", TaskSettings: `{}`}
 
-func TestMain(m *testing.M) {
-	constructtest.Main(m, func() {
-		stack := constructtest.NewStack("Dms")
-		vpc := constructtest.IsolatedVpc(stack)
-		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
-		stream := awskinesis.NewStream(stack, jsii.String("Stream"), &awskinesis.StreamProps{EncryptionKey: key})
-		raw := awss3.NewBucket(stack, jsii.String("Raw"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
-		kinesisProps.Vpc, kinesisProps.Key, kinesisProps.Stream = vpc, key, stream
-		s3Props.Vpc, s3Props.Key, s3Props.Raw = vpc, key, raw
-		New(constructs.NewConstruct(stack, jsii.String("K")), kinesisProps)
-		New(constructs.NewConstruct(stack, jsii.String("S")), s3Props)
-		tpl, nagErrors = constructtest.Synth(stack, "/Vpc/", "/Key/", "/Stream/", "/Raw/")
-	})
+// replicationBuilt is what the replication tests read: the template and
+// the two targets' props as the stack was built with them.
+type replicationBuilt struct {
+	tpl         map[string]any
+	nagErrors   []string
+	kinesis, s3 replication.Props
 }
 
-// of returns the one resource of a type whose JSON contains marker.
-func of(t *testing.T, typ, marker string) (map[string]any, string) {
+// replicationFixture synthesizes the replication stack once, on first use.
+var replicationFixture = sync.OnceValue(func() (b replicationBuilt) {
+	stack := constructtest.NewStack("Dms")
+	vpc := constructtest.IsolatedVpc(stack)
+	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	stream := awskinesis.NewStream(stack, jsii.String("Stream"), &awskinesis.StreamProps{EncryptionKey: key})
+	raw := awss3.NewBucket(stack, jsii.String("Raw"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
+	b.kinesis, b.s3 = kinesisProps, s3Props
+	b.kinesis.Vpc, b.kinesis.Key, b.kinesis.Stream = vpc, key, stream
+	b.s3.Vpc, b.s3.Key, b.s3.Raw = vpc, key, raw
+	replication.New(constructs.NewConstruct(stack, jsii.String("K")), b.kinesis)
+	replication.New(constructs.NewConstruct(stack, jsii.String("S")), b.s3)
+	b.tpl, b.nagErrors = constructtest.Synth(stack, "/Vpc/", "/Key/", "/Stream/", "/Raw/")
+	return b
+})
+
+// replicationOf returns the one resource of a type whose JSON contains marker.
+func replicationOf(t *testing.T, typ, marker string) (map[string]any, string) {
 	t.Helper()
-	for _, r := range constructtest.OfType(tpl, typ) {
+	for _, r := range constructtest.OfType(replicationFixture().tpl, typ) {
 		if b, _ := json.Marshal(r); strings.Contains(string(b), marker) {
 			return r, string(b)
 		}
@@ -57,18 +65,19 @@ func of(t *testing.T, typ, marker string) (map[string]any, string) {
 // (defaults for the kinesis one), and its group reaches the source engine's
 // port and HTTPS only.
 func TestInstanceIsPrivateAndSized(t *testing.T) {
+	f := replicationFixture()
 	for _, c := range []struct {
-		p     Props
+		p     replication.Props
 		class string
 		gb    float64
 		port  float64
-	}{{kinesisProps, "dms.t3.medium", 50, 5432}, {s3Props, "dms.r5.large", 50, 3306}} {
-		inst, _ := of(t, "AWS::DMS::ReplicationInstance", `"`+c.p.Prefix+`-dms"`)
+	}{{f.kinesis, "dms.t3.medium", 50, 5432}, {f.s3, "dms.r5.large", 50, 3306}} {
+		inst, _ := replicationOf(t, "AWS::DMS::ReplicationInstance", `"`+c.p.Prefix+`-dms"`)
 		if inst["PubliclyAccessible"] != false || inst["MultiAZ"] != c.p.MultiAZ || inst["ReplicationInstanceClass"] != c.class ||
 			inst["AllocatedStorage"] != c.gb || !strings.Contains(fmt.Sprint(inst["KmsKeyId"]), "Key") {
 			t.Errorf("%s instance = %v", c.p.Prefix, inst)
 		}
-		sg, _ := of(t, "AWS::EC2::SecurityGroup", "DMS replication instance of "+c.p.Prefix+":")
+		sg, _ := replicationOf(t, "AWS::EC2::SecurityGroup", "DMS replication instance of "+c.p.Prefix+":")
 		var ports []float64
 		for _, e := range sg["SecurityGroupEgress"].([]any) {
 			ports = append(ports, e.(map[string]any)["FromPort"].(float64))
@@ -83,8 +92,9 @@ func TestInstanceIsPrivateAndSized(t *testing.T) {
 // load then CDC with the given settings, and per table the column carrying
 // DMS's change sequence (the order of one transaction's changes).
 func TestTaskMapsEveryTable(t *testing.T) {
-	for _, p := range []Props{kinesisProps, s3Props} {
-		task, _ := of(t, "AWS::DMS::ReplicationTask", `"`+p.Prefix+`-dms"`)
+	f := replicationFixture()
+	for _, p := range []replication.Props{f.kinesis, f.s3} {
+		task, _ := replicationOf(t, "AWS::DMS::ReplicationTask", `"`+p.Prefix+`-dms"`)
 		var m struct {
 			Rules []struct {
 				Type       string            `json:"rule-type"`
@@ -109,7 +119,7 @@ func TestTaskMapsEveryTable(t *testing.T) {
 			if r.Type == "selection" && r.Action == "include" && r.Locator["schema-name"] == p.SourceSchema {
 				got = append(got, r.Locator["table-name"])
 			}
-			if r.Type == "transformation" && r.Target == "column" && r.Action == "add-column" && r.Value == ChangeSeqColumn &&
+			if r.Type == "transformation" && r.Target == "column" && r.Action == "add-column" && r.Value == replication.ChangeSeqColumn &&
 				r.Expression == "$AR_H_CHANGE_SEQ" && r.Locator["schema-name"] == p.SourceSchema {
 				seq = append(seq, r.Locator["table-name"])
 			}
@@ -126,15 +136,15 @@ func TestTaskMapsEveryTable(t *testing.T) {
 // The source endpoint reads its connection from the named secret over TLS,
 // through a role the regional DMS principal of this account assumes.
 func TestSourceFromSecretOverTLS(t *testing.T) {
-	ep, b := of(t, "AWS::DMS::Endpoint", `"t-k-dms-source"`)
+	ep, b := replicationOf(t, "AWS::DMS::Endpoint", `"t-k-dms-source"`)
 	if ep["SslMode"] != "require" || !strings.Contains(b, `"PostgreSqlSettings":{"SecretsManagerAccessRoleArn"`) ||
 		!strings.Contains(b, `"SecretsManagerSecretId":"orders-db"`) {
 		t.Errorf("postgres source = %s", b)
 	}
-	if _, b := of(t, "AWS::DMS::Endpoint", `"t-s-dms-source"`); !strings.Contains(b, `"MySqlSettings":`) {
+	if _, b := replicationOf(t, "AWS::DMS::Endpoint", `"t-s-dms-source"`); !strings.Contains(b, `"MySqlSettings":`) {
 		t.Errorf("mysql source = %s", b)
 	}
-	_, trust := of(t, "AWS::IAM::Role", "reads the source connection secret orders-db")
+	_, trust := replicationOf(t, "AWS::IAM::Role", "reads the source connection secret orders-db")
 	if !strings.Contains(trust, `"Service":"dms.us-west-2.amazonaws.com"`) || !strings.Contains(trust, `"aws:SourceAccount"`) {
 		t.Errorf("secret role trust = %s", trust)
 	}
@@ -144,9 +154,10 @@ func TestSourceFromSecretOverTLS(t *testing.T) {
 // the lake key, and its role may write there only; the kinesis target
 // spreads rows over shards.
 func TestTargets(t *testing.T) {
-	_, s3 := of(t, "AWS::DMS::Endpoint", `"t-s-dms-target"`)
+	tpl := replicationFixture().tpl
+	_, s3 := replicationOf(t, "AWS::DMS::Endpoint", `"t-s-dms-target"`)
 	// CDC batched: one file per table and hour (CdcBatchSeconds' default), not one a minute.
-	for _, want := range []string{`"BucketFolder":"` + LandingFolder + `"`, `"EncryptionMode":"SSE_KMS"`, `"AddColumnName":true`, `"CompressionType":"GZIP"`, `"CdcMaxBatchInterval":3600`} {
+	for _, want := range []string{`"BucketFolder":"` + replication.LandingFolder + `"`, `"EncryptionMode":"SSE_KMS"`, `"AddColumnName":true`, `"CompressionType":"GZIP"`, `"CdcMaxBatchInterval":3600`} {
 		if !strings.Contains(s3, want) {
 			t.Errorf("s3 target lacks %s: %s", want, s3)
 		}
@@ -154,28 +165,28 @@ func TestTargets(t *testing.T) {
 	for _, pol := range constructtest.OfType(tpl, "AWS::IAM::Policy") {
 		b, _ := json.Marshal(pol)
 		if strings.Contains(string(b), "TargetBucketRole") && strings.Contains(string(b), "s3:PutObject") &&
-			!strings.Contains(string(b), `/`+LandingFolder+`/*"`) {
-			t.Errorf("bucket role may write outside %s/: %s", LandingFolder, b)
+			!strings.Contains(string(b), `/`+replication.LandingFolder+`/*"`) {
+			t.Errorf("bucket role may write outside %s/: %s", replication.LandingFolder, b)
 		}
 	}
-	if _, k := of(t, "AWS::DMS::Endpoint", `"t-k-dms-target"`); !strings.Contains(k, `"PartitionIncludeSchemaTable":true`) || !strings.Contains(k, `"MessageFormat":"json"`) {
+	if _, k := replicationOf(t, "AWS::DMS::Endpoint", `"t-k-dms-target"`); !strings.Contains(k, `"PartitionIncludeSchemaTable":true`) || !strings.Contains(k, `"MessageFormat":"json"`) {
 		t.Errorf("kinesis target = %s", k)
 	}
 }
 
 func TestRejectsUnknownEngine(t *testing.T) {
+	p := replicationFixture().kinesis
 	defer func() {
 		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), `"db2"`) {
 			t.Errorf("panic = %v, want one naming the engine", r)
 		}
 	}()
-	p := kinesisProps
 	p.SourceEngine = "db2"
-	New(constructs.NewConstruct(constructtest.NewStack("Bad"), jsii.String("B")), p)
+	replication.New(constructs.NewConstruct(constructtest.NewStack("Bad"), jsii.String("B")), p)
 }
 
-func TestPassesCdkNag(t *testing.T) {
-	for _, e := range nagErrors {
+func TestReplicationPassesCdkNag(t *testing.T) {
+	for _, e := range replicationFixture().nagErrors {
 		t.Error(e)
 	}
 }

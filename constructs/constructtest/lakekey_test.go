@@ -1,26 +1,31 @@
-package lakekey
+package constructtest_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/example/datalake/constructs/constructtest"
+	"github.com/example/datalake/constructs/lakekey"
 )
 
-var tpl map[string]any
-var nagErrors []string
-
-func TestMain(m *testing.M) {
-	constructtest.Main(m, func() {
-		stack := constructtest.NewStack("Key")
-		New(stack, "LakeKey", Props{Description: "test lake", Alias: "t-lake"})
-		tpl, nagErrors = constructtest.Synth(stack)
-	})
+// lakekeyBuilt is what the lakekey tests read.
+type lakekeyBuilt struct {
+	tpl       map[string]any
+	nagErrors []string
 }
+
+// lakekeyFixture synthesizes the lakekey stack once, on first use.
+var lakekeyFixture = sync.OnceValue(func() (b lakekeyBuilt) {
+	stack := constructtest.NewStack("Key")
+	lakekey.New(stack, "LakeKey", lakekey.Props{Description: "test lake", Alias: "t-lake"})
+	b.tpl, b.nagErrors = constructtest.Synth(stack)
+	return b
+})
 
 func statements(t *testing.T) map[string]map[string]any {
 	t.Helper()
-	keys := constructtest.OfType(tpl, "AWS::KMS::Key")
+	keys := constructtest.OfType(lakekeyFixture().tpl, "AWS::KMS::Key")
 	if len(keys) != 1 {
 		t.Fatalf("keys = %v", keys)
 	}
@@ -35,6 +40,7 @@ func statements(t *testing.T) map[string]map[string]any {
 
 // Rotated, 30-day deletion window, aliased, retained.
 func TestKeySettings(t *testing.T) {
+	tpl := lakekeyFixture().tpl
 	k := constructtest.OfType(tpl, "AWS::KMS::Key")[0]
 	if k["EnableKeyRotation"] != true || k["PendingWindowInDays"] != float64(30) {
 		t.Errorf("key = %s", constructtest.JSON(k))
@@ -76,8 +82,8 @@ func TestServicesScopedToThisAccount(t *testing.T) {
 	}
 }
 
-func TestPassesCdkNag(t *testing.T) {
-	for _, e := range nagErrors {
+func TestLakeKeyPassesCdkNag(t *testing.T) {
+	for _, e := range lakekeyFixture().nagErrors {
 		t.Error(e)
 	}
 }

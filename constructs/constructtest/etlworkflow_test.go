@@ -1,8 +1,9 @@
-package gluejob
+package constructtest_test
 
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
@@ -10,41 +11,46 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/constructs/constructtest"
+	"github.com/example/datalake/constructs/gluejob"
 )
-
-var workflowTpl map[string]any
-var workflowNag []string
-var workflowMisuse string
 
 // stages are the test chain: two parallel jobs, then one, then two.
 var stages = [][]string{{"raw-a", "raw-b"}, {"quality"}, {"curated-a", "curated-b"}}
 
-// buildWorkflow synthesizes what the etlworkflow tests read (called by TestMain).
-func buildWorkflow() {
+// workflowBuilt is what the etlworkflow tests read.
+type workflowBuilt struct {
+	tpl    map[string]any
+	nag    []string
+	misuse string
+}
+
+// workflowFixture synthesizes the etlworkflow stack once, on first use.
+var workflowFixture = sync.OnceValue(func() (b workflowBuilt) {
 	stack := constructtest.NewStack("Wf")
 	bucket := awss3.NewBucket(stack, jsii.String("Uploads"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
-	var ss []Stage
+	var ss []gluejob.Stage
 	for i, names := range stages {
 		var jobs []awsglue.IJob
 		for _, n := range names {
 			jobs = append(jobs, awsglue.Job_FromJobAttributes(stack, jsii.String("Job-"+n), &awsglue.JobAttributes{JobName: jsii.String(n)}))
 		}
-		ss = append(ss, Stage{ID: fmt.Sprint("Stage", i), TriggerName: fmt.Sprint("t-stage-", i), Jobs: jobs})
+		ss = append(ss, gluejob.Stage{ID: fmt.Sprint("Stage", i), TriggerName: fmt.Sprint("t-stage-", i), Jobs: jobs})
 	}
-	NewWorkflow(stack, "Workflow", WorkflowProps{Name: "t-etl", Stages: ss, Schedule: "cron(0 2 * * ? *)",
+	gluejob.NewWorkflow(stack, "Workflow", gluejob.WorkflowProps{Name: "t-etl", Stages: ss, Schedule: "cron(0 2 * * ? *)",
 		UploadBucket: bucket, UploadPrefixes: []string{"landing/a/", "landing/b/"}})
-	NewWorkflow(stack, "Quiet", WorkflowProps{Name: "t-quiet", Stages: []Stage{{ID: "Start", TriggerName: "t-quiet-start", Jobs: ss[0].Jobs}},
+	gluejob.NewWorkflow(stack, "Quiet", gluejob.WorkflowProps{Name: "t-quiet", Stages: []gluejob.Stage{{ID: "Start", TriggerName: "t-quiet-start", Jobs: ss[0].Jobs}},
 		Schedule: "rate(1 day)", BatchSize: 1, BatchWindowMinutes: 5})
 	func() {
-		defer func() { workflowMisuse = fmt.Sprint(recover()) }()
-		NewWorkflow(stack, "Bad", WorkflowProps{Name: "t-bad", Schedule: "rate(1 day)", Stages: []Stage{{ID: "S", TriggerName: "s"}}})
+		defer func() { b.misuse = fmt.Sprint(recover()) }()
+		gluejob.NewWorkflow(stack, "Bad", gluejob.WorkflowProps{Name: "t-bad", Schedule: "rate(1 day)", Stages: []gluejob.Stage{{ID: "S", TriggerName: "s"}}})
 	}()
-	workflowTpl, workflowNag = constructtest.Synth(stack, "/Uploads/")
-}
+	b.tpl, b.nag = constructtest.Synth(stack, "/Uploads/")
+	return b
+})
 
 func triggers() map[string]map[string]any {
 	out := map[string]map[string]any{}
-	for _, t := range constructtest.OfType(workflowTpl, "AWS::Glue::Trigger") {
+	for _, t := range constructtest.OfType(workflowFixture().tpl, "AWS::Glue::Trigger") {
 		out[t["Name"].(string)] = t
 	}
 	return out
@@ -106,6 +112,7 @@ func TestStartBatchesEvents(t *testing.T) {
 // through a role that may notify this workflow only; without prefixes
 // there is no upload rule.
 func TestStartRules(t *testing.T) {
+	workflowTpl := workflowFixture().tpl
 	rules := constructtest.OfType(workflowTpl, "AWS::Events::Rule")
 	var schedules, uploads int
 	for _, r := range rules {
@@ -131,13 +138,14 @@ func TestStartRules(t *testing.T) {
 }
 
 func TestWorkflowMisuseIsNamed(t *testing.T) {
+	workflowMisuse := workflowFixture().misuse
 	if !strings.Contains(workflowMisuse, "gluejob workflow t-bad: stage 0 needs ID, TriggerName and at least one job") {
 		t.Errorf("panic = %q", workflowMisuse)
 	}
 }
 
 func TestWorkflowPassesCdkNag(t *testing.T) {
-	for _, e := range workflowNag {
+	for _, e := range workflowFixture().nag {
 		t.Error(e)
 	}
 }

@@ -1,8 +1,9 @@
-package lakebucket
+package constructtest_test
 
 import (
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -11,28 +12,32 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/constructs/constructtest"
+	"github.com/example/datalake/constructs/lakebucket"
 )
 
-var plain, replicated map[string]any
-var nagErrors []string
-
-func TestMain(m *testing.M) {
-	constructtest.Main(m, func() {
-		plain, nagErrors = build(false)
-		replicated, _ = build(true)
-	})
+// lakebucketBuilt is what the lakebucket tests read.
+type lakebucketBuilt struct {
+	plain, replicated map[string]any
+	nagErrors         []string
 }
 
-func build(replicate bool) (map[string]any, []string) {
+// lakebucketFixture synthesizes the two lakebucket stacks once, on first use.
+var lakebucketFixture = sync.OnceValue(func() (b lakebucketBuilt) {
+	b.plain, b.nagErrors = lakebucketBuild(false)
+	b.replicated, _ = lakebucketBuild(true)
+	return b
+})
+
+func lakebucketBuild(replicate bool) (map[string]any, []string) {
 	stack := constructtest.NewStack("Buckets")
 	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
-	logs := NewAccessLogs(stack, "Logs", AccessLogsProps{Expiration: awscdk.Duration_Days(jsii.Number(90)), AbortIncompleteUploads: awscdk.Duration_Days(jsii.Number(7))})
-	p := Props{BucketName: "t-raw", Key: key, AccessLogs: logs}
+	logs := lakebucket.NewAccessLogs(stack, "Logs", lakebucket.AccessLogsProps{Expiration: awscdk.Duration_Days(jsii.Number(90)), AbortIncompleteUploads: awscdk.Duration_Days(jsii.Number(7))})
+	p := lakebucket.Props{BucketName: "t-raw", Key: key, AccessLogs: logs}
 	if replicate {
 		p.ReplicateTo = awss3.Bucket_FromBucketArn(stack, jsii.String("Copy"), jsii.String("arn:aws:s3:::t-raw-copy"))
 		p.ReplicateKey = awskms.Key_FromKeyArn(stack, jsii.String("CopyKey"), jsii.String("arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"))
 	}
-	New(stack, "Raw", p)
+	lakebucket.New(stack, "Raw", p)
 	// Skipped: the CDK's stack-wide bucket notifications handler
 	// (EventBridge delivery), which the storage stack acknowledges once per
 	// stack.
@@ -49,6 +54,7 @@ func zone(tpl map[string]any) map[string]any {
 }
 
 func TestZoneBucketDefaults(t *testing.T) {
+	plain := lakebucketFixture().plain
 	b := zone(plain)
 	if b == nil {
 		t.Fatal("no zone bucket")
@@ -78,6 +84,7 @@ func TestZoneBucketDefaults(t *testing.T) {
 }
 
 func TestReplicationCopiesEverythingReEncrypted(t *testing.T) {
+	replicated := lakebucketFixture().replicated
 	rc, _ := zone(replicated)["ReplicationConfiguration"].(map[string]any)
 	if rc == nil {
 		t.Fatal("no replication")
@@ -93,6 +100,7 @@ func TestReplicationCopiesEverythingReEncrypted(t *testing.T) {
 // The access log bucket: SSE-S3 (S3 log delivery cannot write SSE-KMS),
 // private, logs and old versions expire, retained by default.
 func TestAccessLogBucket(t *testing.T) {
+	plain := lakebucketFixture().plain
 	for id, r := range plain["Resources"].(map[string]any) {
 		r := r.(map[string]any)
 		if !strings.HasPrefix(id, "Logs") || r["Type"] != "AWS::S3::Bucket" {
@@ -113,8 +121,8 @@ func TestAccessLogBucket(t *testing.T) {
 	t.Fatal("no access log bucket")
 }
 
-func TestPassesCdkNag(t *testing.T) {
-	for _, e := range nagErrors {
+func TestLakeBucketPassesCdkNag(t *testing.T) {
+	for _, e := range lakebucketFixture().nagErrors {
 		t.Error(e)
 	}
 }

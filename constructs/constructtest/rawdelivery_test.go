@@ -1,7 +1,8 @@
-package rawdelivery
+package constructtest_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -12,10 +13,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/constructs/constructtest"
+	"github.com/example/datalake/constructs/rawdelivery"
 )
-
-var tpl map[string]any
-var nagErrors []string
 
 const (
 	dataPrefix  = "raw/source=!{partitionKeyFromLambda:source}/"
@@ -23,24 +22,31 @@ const (
 	shards      = 3
 )
 
-func TestMain(m *testing.M) {
-	constructtest.Main(m, func() {
-		stack := constructtest.NewStack("Raw")
-		key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
-		raw := awss3.NewBucket(stack, jsii.String("RawBucket"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
-		fn := awslambda.NewFunction(stack, jsii.String("Proc"), &awslambda.FunctionProps{Runtime: awslambda.Runtime_NODEJS_22_X(),
-			Handler: jsii.String("index.handler"), Code: awslambda.Code_FromInline(jsii.String("exports.handler=async e=>e"))})
-		// Defaults (on-demand) in the stack, provisioned in a scope of its own.
-		New(stack, Props{Key: key, Raw: raw, Processor: fn, DataPrefix: dataPrefix, ErrorPrefix: errorPrefix})
-		New(constructs.NewConstruct(stack, jsii.String("P")), Props{Key: key, Raw: raw, Processor: fn, DataPrefix: dataPrefix,
-			ErrorPrefix: errorPrefix, ShardCount: shards, BufferInterval: awscdk.Duration_Seconds(jsii.Number(60))})
-		tpl, nagErrors = constructtest.Synth(stack, "/Key/", "/RawBucket/", "/Proc/")
-	})
+// rawdeliveryBuilt is what the rawdelivery tests read.
+type rawdeliveryBuilt struct {
+	tpl       map[string]any
+	nagErrors []string
 }
+
+// rawdeliveryFixture synthesizes the rawdelivery stack once, on first use.
+var rawdeliveryFixture = sync.OnceValue(func() (b rawdeliveryBuilt) {
+	stack := constructtest.NewStack("Raw")
+	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	raw := awss3.NewBucket(stack, jsii.String("RawBucket"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
+	fn := awslambda.NewFunction(stack, jsii.String("Proc"), &awslambda.FunctionProps{Runtime: awslambda.Runtime_NODEJS_22_X(),
+		Handler: jsii.String("index.handler"), Code: awslambda.Code_FromInline(jsii.String("exports.handler=async e=>e"))})
+	// Defaults (on-demand) in the stack, provisioned in a scope of its own.
+	rawdelivery.New(stack, rawdelivery.Props{Key: key, Raw: raw, Processor: fn, DataPrefix: dataPrefix, ErrorPrefix: errorPrefix})
+	rawdelivery.New(constructs.NewConstruct(stack, jsii.String("P")), rawdelivery.Props{Key: key, Raw: raw, Processor: fn, DataPrefix: dataPrefix,
+		ErrorPrefix: errorPrefix, ShardCount: shards, BufferInterval: awscdk.Duration_Seconds(jsii.Number(60))})
+	b.tpl, b.nagErrors = constructtest.Synth(stack, "/Key/", "/RawBucket/", "/Proc/")
+	return b
+})
 
 // On-demand by default, provisioned with ShardCount; KMS with the key,
 // 24 hours unless told.
 func TestStreamCapacity(t *testing.T) {
+	tpl := rawdeliveryFixture().tpl
 	modes := map[string]int{}
 	for _, s := range constructtest.OfType(tpl, "AWS::Kinesis::Stream") {
 		mode := s["StreamModeDetails"].(map[string]any)["StreamMode"].(string)
@@ -64,6 +70,7 @@ func TestStreamCapacity(t *testing.T) {
 // partitions dynamically under the given prefixes, gzip, SSE-KMS, logs
 // errors; buffers default to 300 s / 128 MiB.
 func TestDeliveryPath(t *testing.T) {
+	tpl := rawdeliveryFixture().tpl
 	var intervals []float64
 	for _, d := range constructtest.OfType(tpl, "AWS::KinesisFirehose::DeliveryStream") {
 		s3 := d["ExtendedS3DestinationConfiguration"].(map[string]any)
@@ -92,8 +99,8 @@ func TestDeliveryPath(t *testing.T) {
 	}
 }
 
-func TestPassesCdkNag(t *testing.T) {
-	for _, e := range nagErrors {
+func TestRawDeliveryPassesCdkNag(t *testing.T) {
+	for _, e := range rawdeliveryFixture().nagErrors {
 		t.Error(e)
 	}
 }

@@ -1,10 +1,11 @@
-package validator
+package constructtest_test
 
 import (
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -14,24 +15,28 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/constructs/constructtest"
+	"github.com/example/datalake/constructs/validator"
 	"github.com/example/datalake/dataset"
 )
 
-var plain, reserved map[string]any
-var nagErrors []string
-
-func TestMain(m *testing.M) {
-	constructtest.Main(m, func() {
-		plain, nagErrors = build(0)
-		reserved, _ = build(7)
-	})
+// validatorBuilt is what the validator tests read.
+type validatorBuilt struct {
+	plain, reserved map[string]any
+	nagErrors       []string
 }
 
-func build(concurrency float64) (map[string]any, []string) {
+// validatorFixture synthesizes the two validator stacks once, on first use.
+var validatorFixture = sync.OnceValue(func() (b validatorBuilt) {
+	b.plain, b.nagErrors = validatorBuild(0)
+	b.reserved, _ = validatorBuild(7)
+	return b
+})
+
+func validatorBuild(concurrency float64) (map[string]any, []string) {
 	stack := constructtest.NewStack("Val")
 	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
 	root, _ := filepath.Abs("../..")
-	v := New(stack, "Validator", Props{
+	v := validator.New(stack, "Validator", validator.Props{
 		ModuleDir: root, Package: "./functions/validator", Environment: "t-dev", Key: key,
 		LogRetention: awslogs.RetentionDays_ONE_WEEK, ReservedConcurrency: concurrency,
 		Datasets: []dataset.Spec{{Name: "a", EventTimeField: "t", Key: []string{"id"}, Columns: []dataset.Column{
@@ -46,12 +51,13 @@ func build(concurrency float64) (map[string]any, []string) {
 }
 
 func TestFunctionEnvironmentAndNoReservationByDefault(t *testing.T) {
+	plain, reserved := validatorFixture().plain, validatorFixture().reserved
 	fns := constructtest.OfType(plain, "AWS::Lambda::Function")
 	if len(fns) != 1 {
 		t.Fatalf("%d functions", len(fns))
 	}
 	env, _ := json.Marshal(fns[0]["Environment"])
-	for _, want := range []string{`"METRICS_NAMESPACE":"` + MetricsNamespace + `"`, `"ENVIRONMENT":"t-dev"`} {
+	for _, want := range []string{`"METRICS_NAMESPACE":"` + validator.MetricsNamespace + `"`, `"ENVIRONMENT":"t-dev"`} {
 		if !strings.Contains(string(env), want) {
 			t.Errorf("environment %s lacks %s", env, want)
 		}
@@ -67,9 +73,10 @@ func TestFunctionEnvironmentAndNoReservationByDefault(t *testing.T) {
 // The metric the alarms watch is the one the function publishes: its
 // namespace and the Environment dimension it was given.
 func TestMetricRecordsRejectedNamesWhatTheFunctionPublishes(t *testing.T) {
+	plain := validatorFixture().plain
 	a := constructtest.OfType(plain, "AWS::CloudWatch::Alarm")[0]
 	dims, _ := json.Marshal(a["Dimensions"])
-	if a["Namespace"] != MetricsNamespace || a["MetricName"] != "RecordsRejected" || a["Statistic"] != "Sum" ||
+	if a["Namespace"] != validator.MetricsNamespace || a["MetricName"] != "RecordsRejected" || a["Statistic"] != "Sum" ||
 		string(dims) != `[{"Name":"Environment","Value":"t-dev"}]` {
 		t.Errorf("alarm metric = %v %v %v %s", a["Namespace"], a["MetricName"], a["Statistic"], dims)
 	}
@@ -84,8 +91,8 @@ func TestMetricRecordsRejectedNamesWhatTheFunctionPublishes(t *testing.T) {
 	}
 }
 
-func TestPassesCdkNag(t *testing.T) {
-	for _, e := range nagErrors {
+func TestValidatorPassesCdkNag(t *testing.T) {
+	for _, e := range validatorFixture().nagErrors {
 		t.Error(e)
 	}
 }

@@ -31,6 +31,10 @@ type scenario struct {
 	// from the one synthesis, not from Annotations_FromStack, which
 	// re-synthesizes on every call.
 	errors map[string][]string
+	// jsonText by layer: each template as JSON text, fetched through jsii
+	// once (a ToJSON round trip costs 15-35 ms; the tests ask hundreds of
+	// times).
+	jsonText map[string][]byte
 }
 
 var (
@@ -213,9 +217,31 @@ func (s *scenario) tpl(layer string) assertions.Template {
 }
 
 // json returns the template of a layer as plain Go values, for assertions
-// that are easier in Go than with matchers.
+// that are easier in Go than with matchers: a fresh copy on every call, so
+// a test that changes it cannot change what the next test reads.
 func (s *scenario) json(layer string) map[string]any {
-	return *s.tpl(layer).ToJSON()
+	if s.jsonText == nil {
+		s.jsonText = map[string][]byte{}
+	}
+	text, ok := s.jsonText[layer]
+	if !ok {
+		var err error
+		if text, err = json.Marshal(*s.tpl(layer).ToJSON()); err != nil {
+			panic(err)
+		}
+		s.jsonText[layer] = text
+	}
+	return decodeTemplate(text)
+}
+
+// decodeTemplate parses a template's JSON text (numbers as float64, as
+// ToJSON gives them).
+func decodeTemplate(text []byte) map[string]any {
+	var out map[string]any
+	if err := json.Unmarshal(text, &out); err != nil {
+		panic(err)
+	}
+	return out
 }
 
 // check runs a jsii assertion and turns its panic into a test failure, so

@@ -30,7 +30,19 @@ func pipelineConfig(t *testing.T) *config.Pipeline {
 }
 
 // pipelineJSON is the pipeline stack's template as plain Go values.
-func pipelineJSON() map[string]any { return *pipelineTpl.ToJSON() }
+// pipelineJSON is the pipeline stack's template, a fresh copy per call (the
+// jsii round trip happens once: scenario.json).
+func pipelineJSON() map[string]any {
+	if pipelineText == nil {
+		var err error
+		if pipelineText, err = json.Marshal(*pipelineTpl.ToJSON()); err != nil {
+			panic(err)
+		}
+	}
+	return decodeTemplate(pipelineText)
+}
+
+var pipelineText []byte
 
 // pipelineStages returns the CodePipeline's stages, in order.
 func pipelineStages(t *testing.T) []map[string]any {

@@ -1110,6 +1110,10 @@ def main():
         # --- 6. a batch against stored rows: newer wins, older is superseded, one commit
         merge_against_history(glue, specs, jobs_by_dataset, s3_root, log)
 
+        # --- 6b. one dataset quiet, one with a new row: the quiet one does not
+        # block the other's processed and curated output
+        quiet_dataset_does_not_block(glue, specs, jobs_by_dataset, s3_root, log)
+
         # --- 7. the saved Iceberg history and time travel, while the tables
         # hold several snapshots
         iceberg_named_queries(asm, glue, specs, jobs_by_dataset, ("history", "as_of"))
@@ -1589,10 +1593,7 @@ def merge_against_history(glue, specs, jobs_by_dataset, s3_root, log):
         if cur_job is None:
             continue
         # Curated counts every live row once, on its day, for every day it holds.
-        daily = cur_job["args"]["--curated_root"] + f"{ds}_daily/"
-        cur = {}
-        for r in spark.read.parquet(daily).collect():
-            cur[r["dt"]] = cur.get(r["dt"], 0) + r["record_count"]
+        cur = curated_daily_counts(spark, cur_job, ds)
         live = collections.Counter(r["dt"] for r in after.values() if not r["_is_deleted"] and r["dt"] in cur)
         wrong = {d: (cur[d], live.get(d, 0)) for d in cur if cur[d] != live.get(d, 0)}
         check(f"curated: {ds}_daily counts every live row once, on its current day (record_count per day = processed rows)",
@@ -1601,6 +1602,74 @@ def merge_against_history(glue, specs, jobs_by_dataset, s3_root, log):
             check(f"curated: {ds}_daily no longer counts the moved row on the day it left",
                   cur.get(pl["moved"]["dt"], 0) == live.get(pl["moved"]["dt"], 0),
                   f"{pl['moved']['dt']}: curated {cur.get(pl['moved']['dt'])}, processed {live.get(pl['moved']['dt'], 0)}")
+
+
+def curated_daily_counts(spark, cur_job, ds):
+    """{dt: record_count summed} of a dataset's curated daily table."""
+    out = {}
+    for r in spark.read.parquet(cur_job["args"]["--curated_root"] + f"{ds}_daily/").collect():
+        out[r["dt"]] = out.get(r["dt"], 0) + r["record_count"]
+    return out
+
+
+def quiet_dataset_does_not_block(glue, specs, jobs_by_dataset, s3_root, log):
+    """A workflow run in which only the first dataset has new input: every
+    job SUCCEEDS, the quiet datasets' jobs read nothing and commit nothing,
+    their curated rows stay as they were, and the active dataset's new row
+    reaches processed and its curated day."""
+    stage("Glue: workflow run with one dataset quiet (no new input) and one with a new row")
+    spark = glue.spark
+    cur_job = next((j for j in glue.jobs.values() if "--curated_root" in j["args"]), None)
+    names = sorted(specs)
+    active, quiet = names[0], names[1:]
+    spec, job = specs[active], jobs_by_dataset[active]
+    db, name = job["args"]["--database"], job["args"]["--table"]
+    before = glue.iceberg_rows(db, name)
+    keyof = lambda r: tuple(r[k] for k in spec.key)  # noqa: E731
+    live = [r for r in before if not r["_is_deleted"] and r["_received_at"]]
+    k0, k0type = spec.key[0], spec.col[spec.key[0]]["type"]
+    present = [r[k0] for r in before if r[k0] is not None]
+    new_key = {"string": lambda: "e2e-quiet-new-key", "bigint": lambda: max(present) + 1,
+               "double": lambda: max(present) + 1.0}.get(k0type, lambda: None)()
+    if not live or new_key is None:
+        check(f"quiet: {active} has a stored row to copy under a new key", False, f"{len(live)} rows, key type {k0type}")
+        return
+    row = live[0]
+    fmt = lambda v: v.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if isinstance(v, dtm.datetime) else (  # noqa: E731
+        v.isoformat() if isinstance(v, dtm.date) else v)
+    data = {c["name"]: fmt(row[c["name"]]) for c in spec.columns if row.get(c["name"]) is not None}
+    data[k0] = new_key
+    now_ms = int(dtm.datetime.now(dtm.timezone.utc).timestamp() * 1000)
+    path = os.path.join(s3_local(s3_root, job["args"]["--raw_path"]), f"dt={TODAY.isoformat()}", "e2e-quiet-batch.gz")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(gzip.compress((json.dumps({"dataset": active, "received_at": now_ms, "data": data}) + "\n").encode()))
+    heads = {ds: glue.iceberg_head(jobs_by_dataset[ds]["args"]["--database"], jobs_by_dataset[ds]["args"]["--table"]) for ds in quiet}
+    curated_before = {ds: sorted(map(tuple, spark.read.parquet(cur_job["args"]["--curated_root"] + f"{ds}_daily/").collect()))
+                      for ds in quiet} if cur_job else {}
+    glue.runs = []
+    states, _ = glue.workflow(log)
+    check("quiet: the workflow run SUCCEEDED with only one dataset receiving input",
+          bool(states) and all(v == "SUCCEEDED" for v in states.values()), f"{states}")
+    runs = {r["job"]: r for r in glue.runs}
+    for ds in quiet:
+        qjob = jobs_by_dataset[ds]
+        got = job_counts(runs.get(qjob["name"], {"output": ""}), ds) or {}
+        head = glue.iceberg_head(qjob["args"]["--database"], qjob["args"]["--table"])
+        check(f"quiet: {ds} read nothing and committed nothing", got.get("read", 0) == 0 and head == heads[ds],
+              f"counts {got}, head {heads[ds]} -> {head}")
+        if cur_job:
+            after = sorted(map(tuple, spark.read.parquet(cur_job["args"]["--curated_root"] + f"{ds}_daily/").collect()))
+            check(f"quiet: {ds}_daily is as it was", after == curated_before[ds], f"{len(curated_before[ds])} rows -> {len(after)}")
+    after = {keyof(r): r for r in glue.iceberg_rows(db, name)}
+    check(f"quiet: {active}'s new row reached processed", (new_key,) + keyof(row)[1:] in after and len(after) == len({keyof(r) for r in before}) + 1,
+          f"{len(after)} keys after, {len({keyof(r) for r in before})} before")
+    if cur_job:
+        cur = curated_daily_counts(spark, cur_job, active)
+        want = sum(1 for r in after.values() if not r["_is_deleted"] and r["dt"] == row["dt"])
+        check(f"quiet: {active}_daily counts the new row on its day ({row['dt']})", cur.get(row["dt"]) == want,
+              f"curated {cur.get(row['dt'])}, processed live rows {want}")
+    say(f"quiet: {', '.join(quiet)} quiet, {active} +1 row on {row['dt']}")
 
 
 def failed_commit_and_maintenance(asm, glue, specs, jobs_by_dataset, s3_root):

@@ -259,7 +259,7 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 		gluejob.AcknowledgeJobRole(role, "the job reads its dataset's raw prefixes and writes its processed and quarantine prefixes.", idRaw, idProcessed)
 		rawJobs = append(rawJobs, p.newJob(cfg, jobSpec{
 			id: "RawToProcessed-" + d.Name, name: cfg.Prefix() + "-raw-to-processed-" + d.Name, script: "raw_to_processed.py",
-			description: "Reads new raw " + d.Name + " (bookmarks), applies the declared schema, de-duplicates, writes Parquet; bad rows to quarantine",
+			description: "Reads new raw and landing " + d.Name + " (bookmarks, landing manifest), applies the declared schema, de-duplicates, MERGEs into the processed Iceberg table (newer wins); bad rows to quarantine",
 			role:        role,
 			args: map[string]string{
 				"dataset_spec":       spec,

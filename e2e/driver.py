@@ -415,9 +415,14 @@ def build_scenario(specs, api, stream, s3_root, jobs_by_dataset, model):
             model.accept(ds, rec, commit, deleted=(op == "delete"), via=f"dms-{op}", seq=seq)
         # One transaction updating one key twice: the same event time (set by
         # the transaction) and the same commit timestamp; only the change
-        # sequence orders them, and they arrive in reverse order.
+        # sequence orders them, and they arrive in reverse order. The commit
+        # is the scenario's latest (a minute ago), so where the key space is
+        # small (a date and an allowed value) and other records share the
+        # key and its event day, this pair still outranks them by change
+        # sequence (the others have none, or an earlier commit) and its
+        # tie-break is what processed shows.
         t = when_on(days[1], rnd)
-        commit = t + dtm.timedelta(seconds=1)
+        commit = NOW - dtm.timedelta(minutes=1)
         key = spec.record(next_i(), t, rnd)
         tx = []
         for n in range(2):

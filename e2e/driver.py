@@ -1495,6 +1495,21 @@ def snapshot(asm, s3_root, glue):
     return {k: (sorted(v) if isinstance(v, list) else v) for k, v in snap.items()}
 
 
+def record_value(v):
+    """A stored value as a record's JSON value (timestamps RFC 3339 UTC, dates ISO)."""
+    if isinstance(v, dtm.datetime):
+        return v.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return v.isoformat() if isinstance(v, dtm.date) else v
+
+
+def unused_key_value(col_type, present, text):
+    """A first-key value no stored row has (``text`` for strings), or None
+    when the type has none to offer (a date beyond today)."""
+    value = {"string": lambda: text, "bigint": lambda: max(present) + 1, "double": lambda: max(present) + 1.0,
+             "date": lambda: max(present) + dtm.timedelta(days=1)}.get(col_type, lambda: None)()
+    return None if col_type == "date" and value is not None and value > TODAY else value
+
+
 def merge_against_history(glue, specs, jobs_by_dataset, s3_root, log):
     """A batch against stored rows, through the whole workflow.
 
@@ -1517,8 +1532,7 @@ def merge_against_history(glue, specs, jobs_by_dataset, s3_root, log):
     stage("Glue: workflow run with a batch against stored rows (MERGE newer wins, a moved row)")
     now = dtm.datetime.now(dtm.timezone.utc).replace(microsecond=0)
     now_ms = int(now.timestamp() * 1000)
-    fmt = lambda v: v.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if isinstance(v, dtm.datetime) else (  # noqa: E731
-        v.isoformat() if isinstance(v, dtm.date) else v)
+    fmt = record_value
     ms = lambda t: int(t.replace(tzinfo=dtm.timezone.utc).timestamp() * 1000) if t.tzinfo is None else int(t.timestamp() * 1000)  # noqa: E731
     cur_job = next((j for j in glue.jobs.values() if "--curated_root" in j["args"]), None)
     start = (TODAY - dtm.timedelta(days=int(cur_job["args"].get("--lookback_days", "3")))).isoformat() if cur_job else ""
@@ -1536,11 +1550,7 @@ def merge_against_history(glue, specs, jobs_by_dataset, s3_root, log):
             continue
         k0, k0type = spec.key[0], spec.col[spec.key[0]]["type"]
         present = [r[k0] for r in before if r[k0] is not None]
-        new_key = {"string": lambda: "e2e-merge-new-key", "bigint": lambda: max(present) + 1,
-                   "double": lambda: max(present) + 1.0,
-                   "date": lambda: max(present) + dtm.timedelta(days=1)}.get(k0type, lambda: None)()
-        if k0type == "date" and new_key is not None and new_key > TODAY:
-            new_key = None
+        new_key = unused_key_value(k0type, present, "e2e-merge-new-key")
         a, b = single[0], single[1]
         data = lambda r, spec=spec: {c["name"]: fmt(r[c["name"]]) for c in spec.columns if r.get(c["name"]) is not None}  # noqa: E731
         # B arrives 1 ms before its stored version: older, and still within
@@ -1634,17 +1644,15 @@ def quiet_dataset_does_not_block(glue, specs, jobs_by_dataset, s3_root, log):
     live = [r for r in before if not r["_is_deleted"] and r["_received_at"]]
     k0, k0type = spec.key[0], spec.col[spec.key[0]]["type"]
     present = [r[k0] for r in before if r[k0] is not None]
-    new_key = {"string": lambda: "e2e-quiet-new-key", "bigint": lambda: max(present) + 1,
-               "double": lambda: max(present) + 1.0,
-               "date": lambda: min(present) - dtm.timedelta(days=1)}.get(k0type, lambda: None)()
+    new_key = unused_key_value(k0type, present, "e2e-quiet-new-key")
+    if new_key is None and k0type == "date" and present:
+        new_key = min(present) - dtm.timedelta(days=1)  # the days up to today are taken
     if not live or new_key is None:
         check(f"quiet: {active} has a stored row to copy under a new key", False, f"{len(live)} rows, key type {k0type}")
         return
     row = live[0]
-    fmt = lambda v: v.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if isinstance(v, dtm.datetime) else (  # noqa: E731
-        v.isoformat() if isinstance(v, dtm.date) else v)
-    data = {c["name"]: fmt(row[c["name"]]) for c in spec.columns if row.get(c["name"]) is not None}
-    data[k0] = fmt(new_key)
+    data = {c["name"]: record_value(row[c["name"]]) for c in spec.columns if row.get(c["name"]) is not None}
+    data[k0] = record_value(new_key)
     now_ms = int(dtm.datetime.now(dtm.timezone.utc).timestamp() * 1000)
     path = os.path.join(s3_local(s3_root, job["args"]["--raw_path"]), f"dt={TODAY.isoformat()}", "e2e-quiet-batch.gz")
     os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -5,6 +5,7 @@ package main
 // and converting the bytes would allocate once per field).
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -121,7 +122,7 @@ func parseRFC3339(b []byte) (t time.Time, ok bool) { return parseTimestamp(b, ti
 // time.Parse does); offsets up to 23:59. Fractional seconds beyond
 // nanoseconds are truncated.
 func parseTimestamp(b []byte, loc *time.Location) (t time.Time, ok bool) {
-	b = trimBlank(b)
+	b = bytes.Trim(b, " \t") // as the jobs read padded CSV fields
 	if len(b) < 10 {
 		return time.Time{}, false
 	}
@@ -204,18 +205,6 @@ func parseTimestamp(b []byte, loc *time.Location) (t time.Time, ok bool) {
 		t = t.Add(-time.Duration(offset) * time.Second)
 	}
 	return t, true
-}
-
-// trimBlank drops leading and trailing spaces and tabs (the jobs read
-// padded CSV fields the same way).
-func trimBlank(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 // formatDate renders the UTC date of t as YYYY-MM-DD (the dt partition).

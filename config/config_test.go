@@ -311,11 +311,14 @@ func TestBadJoin(t *testing.T) {
 	ctx := cdkContext(t)
 	var v any
 	_ = json.Unmarshal([]byte(`[{"name":"x","datasets":["clickstream","nope"],"on":["customer_id"]},{"name":"y","datasets":["clickstream","orders"],"on":["event_type"]},`+
-		`{"name":"orders_quarantine","datasets":["clickstream","orders"],"on":["customer_id"]}]`), &v)
+		`{"name":"orders_quarantine","datasets":["clickstream","orders"],"on":["customer_id"]},`+
+		`{"name":"clickstream_raw","datasets":["clickstream","orders"],"on":["customer_id"]},`+
+		`{"name":"landing_orders","datasets":["clickstream","orders"],"on":["customer_id"]}]`), &v)
 	ctx[KeyJoins] = v
 	_, err := Load(ctx, "dev")
 	for _, w := range []string{`joins[x].datasets[1]: "nope" is not a declared dataset`, `joins[y].on: "event_type" is not a string column of dataset "orders"`,
-		`joins[orders_quarantine].name: "orders_quarantine" clashes with a dataset or a table name: names ending in _daily or _quarantine are the datasets' own tables`} {
+		`joins[orders_quarantine].name: "orders_quarantine" clashes with a dataset or a table name: names ending in _raw, _daily or _quarantine are the datasets' own tables, names starting with landing_ the landing crawler's`,
+		`joins[clickstream_raw].name: "clickstream_raw" clashes`, `joins[landing_orders].name: "landing_orders" clashes`} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("want %q in %v", w, err)
 		}

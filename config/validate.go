@@ -385,10 +385,12 @@ func (c *Config) joinProblems() []string {
 		} else if msg := dataset.ReservedWordProblem(j.Name, "join (table) name"); msg != "" {
 			p = append(p, fmt.Sprintf("%s.name: %s", path, msg))
 		}
-		// A join is a table of the curated zone and of the Athena database,
-		// next to <dataset>_daily and <dataset>_quarantine.
-		if names[j.Name] || strings.HasSuffix(j.Name, "_daily") || strings.HasSuffix(j.Name, "_quarantine") {
-			p = append(p, fmt.Sprintf("%s.name: %q clashes with a dataset or a table name: names ending in _daily or _quarantine are the datasets' own tables", path, j.Name))
+		// A join is a table of the catalog database, next to <dataset>,
+		// <dataset>_raw, <dataset>_daily and the landing crawler's
+		// landing_* tables; <dataset>_quarantine is the analysts' name.
+		if names[j.Name] || strings.HasSuffix(j.Name, "_raw") || strings.HasSuffix(j.Name, "_daily") ||
+			strings.HasSuffix(j.Name, "_quarantine") || strings.HasPrefix(j.Name, "landing_") {
+			p = append(p, fmt.Sprintf("%s.name: %q clashes with a dataset or a table name: names ending in _raw, _daily or _quarantine are the datasets' own tables, names starting with landing_ the landing crawler's", path, j.Name))
 		}
 		names[j.Name] = true
 		if len(j.Datasets) != 2 {

@@ -22,7 +22,7 @@
 //
 // Curated bucket:
 //
-//	<dataset>_daily/dt=<day>/, <join>/dt=<day>/
+//	<dataset>_daily/{data,metadata}/, <join>/{data,metadata}/   the curated Apache Iceberg tables
 package layout
 
 // Partition keys the validator returns to Firehose (metadata.partitionKeys).
@@ -90,7 +90,9 @@ func DailyTable(dataset string) string { return dataset + DailySuffix }
 // Curated is a curated table's folder in the curated bucket.
 func Curated(table string) string { return table + "/" }
 
-// CuratedDays is the prefix of a curated table's day partitions: new
-// objects under it are what the freshness rule counts (Spark's staging
-// folders are elsewhere).
-func CuratedDays(table string) string { return Curated(table) + DayKey + "=" }
+// CuratedData is the prefix of a curated Iceberg table's data files
+// (Iceberg's default write.data.path, <location>/data/): new objects under
+// it are what the freshness rule counts. The curated job commits only when
+// a recomputed day changed, so they mean new data; metadata/ changes with
+// every commit, maintenance included.
+func CuratedData(table string) string { return Curated(table) + "data/" }

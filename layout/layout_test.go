@@ -48,7 +48,7 @@ func TestPrefixes(t *testing.T) {
 		Source("orders"):                  "source=orders/",
 		DMSTable("public", "o"):           "landing/dms/public/o/",
 		Verdict("orders"):                 "_quality/orders/verdict.json",
-		CuratedDays(DailyTable("orders")): "orders_daily/dt=",
+		CuratedData(DailyTable("orders")): "orders_daily/data/",
 	} {
 		if got != want {
 			t.Errorf("got %q, want %q", got, want)

@@ -7,9 +7,9 @@
 //	-- name: daily volume
 //	-- description: what the query answers
 //
-// Queries run in the Athena database (analyst tables over the curated zone
-// and the quarantine); processed tables are named with their catalog
-// database. `dataset_iceberg_*.sql` use Athena's Apache Iceberg statements
+// Queries run in the Athena database (the quarantine tables); the processed
+// and curated tables are Apache Iceberg tables of the catalog database and
+// are named with it. `dataset_iceberg_*.sql` use Athena's Apache Iceberg statements
 // on the processed table: its history ($snapshots), time travel, OPTIMIZE
 // and VACUUM. test/analytics_test.go parses every rendered query and checks
 // each table and column against the declarations.
@@ -35,7 +35,8 @@ var files embed.FS
 type Dataset struct {
 	// Name of the dataset.
 	Name string
-	// Daily and Quarantine are tables of the Athena database.
+	// Daily is the curated daily table, qualified with the catalog
+	// database; Quarantine a table of the Athena database.
 	Daily, Quarantine string
 	// Processed is the processed table, qualified with the catalog database;
 	// CatalogDatabase and Table are its two parts (Iceberg metadata tables
@@ -50,7 +51,8 @@ type Dataset struct {
 
 // Join is what a join_*.sql template sees.
 type Join struct {
-	// Join is the table name (the join's name), in the Athena database.
+	// Join is the curated join table (the join's name), qualified with the
+	// catalog database.
 	Join string
 	// On and Datasets come from the declaration; Columns are the table's
 	// columns (dataset.JoinColumns) without dt.
@@ -98,7 +100,7 @@ func QuarantineColumns(s dataset.Spec) []dataset.TableColumn {
 }
 
 // Render renders every template for every dataset and join, in file then
-// declaration order. catalogDB qualifies the processed tables.
+// declaration order. catalogDB qualifies the processed and curated tables.
 func Render(specs []dataset.Spec, joins []dataset.Join, catalogDB string) ([]Query, error) {
 	names, err := fs.Glob(files, "*.sql")
 	if err != nil {
@@ -121,7 +123,7 @@ func Render(specs []dataset.Spec, joins []dataset.Join, catalogDB string) ([]Que
 			for _, s := range specs {
 				s = s.WithDefaults()
 				q, err := render(t, stem, s.Name, Dataset{
-					Name: s.Name, Daily: dataset.DailyTable(s), Quarantine: QuarantineTable(s),
+					Name: s.Name, Daily: catalogDB + "." + dataset.DailyTable(s), Quarantine: QuarantineTable(s),
 					Processed: catalogDB + "." + s.Name, CatalogDatabase: catalogDB, Table: s.Name, GroupBy: s.GroupBy, Key: s.Key,
 					EventTime: s.EventTimeField, FreshnessHours: s.FreshnessHours,
 				})
@@ -140,7 +142,7 @@ func Render(specs []dataset.Spec, joins []dataset.Join, catalogDB string) ([]Que
 				for i, c := range cols {
 					names[i] = c.Name
 				}
-				q, err := render(t, stem, j.Name, Join{Join: j.Name, On: j.On, Datasets: j.Datasets, Columns: names})
+				q, err := render(t, stem, j.Name, Join{Join: catalogDB + "." + j.Name, On: j.On, Datasets: j.Datasets, Columns: names})
 				if err != nil {
 					return nil, err
 				}

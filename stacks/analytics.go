@@ -1,14 +1,12 @@
 package stacks
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsathena"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -43,11 +41,14 @@ type Analytics struct {
 	Stack     awscdk.Stack
 	WorkGroup *workgroup.WorkGroup
 	Database  awsglue.IDatabase
-	// Tables are the analyst tables by name: <dataset>_daily and each join
-	// (curated, Parquet) and <dataset>_quarantine (JSON).
+	// Tables are the analyst tables of the Athena database by name: each
+	// dataset's quarantine, <dataset>_quarantine (gzip JSON lines).
 	Tables map[string]awsglue.S3Table
 	// CuratedTables lists the names of the curated tables, in declaration
 	// order (daily tables, then joins): what BI tools and Spectrum read.
+	// They are Apache Iceberg tables of the catalog database (one catalog
+	// entry per table: an Iceberg table's metadata pointer lives in one
+	// entry, so a second entry over the same files would fall behind).
 	CuratedTables []string
 	// NamedQueries are the rendered queries/*.sql, saved in the workgroup.
 	NamedQueries []awsathena.CfnNamedQuery
@@ -58,8 +59,8 @@ type Analytics struct {
 	// redshift.enabled.
 	SpectrumRole awsiam.IRole
 
-	// columns are the catalog columns of each table in Tables, by name.
-	columns map[string][]dataset.TableColumn
+	// curated are the curated tables for BI tools, in CuratedTables order.
+	curated []bi.Table
 }
 
 // NewAnalytics builds the analytics stack.
@@ -69,10 +70,11 @@ func NewAnalytics(scope constructs.Construct, id string, props AnalyticsProps) *
 		props.ProjectionStart = ProjectionStart
 	}
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	a := &Analytics{Stack: stack, Tables: map[string]awsglue.S3Table{}, columns: map[string][]dataset.TableColumn{}}
-	// The named queries and Spectrum name the catalog's tables by name (no
-	// reference CloudFormation could see), so the order is explicit.
-	stack.AddStackDependency(props.Processing.Stack, jsii.String("named queries and Spectrum read the catalog database's tables"))
+	a := &Analytics{Stack: stack, Tables: map[string]awsglue.S3Table{}}
+	// The named queries, QuickSight and Spectrum name the catalog's tables
+	// by name (no reference CloudFormation could see), so the order is
+	// explicit.
+	stack.AddStackDependency(props.Processing.Stack, jsii.String("named queries, QuickSight and Spectrum read the catalog database's tables"))
 
 	a.WorkGroup = workgroup.New(stack, "WorkGroup", workgroup.Props{
 		Name:        cfg.AthenaWorkgroupName,
@@ -84,11 +86,12 @@ func NewAnalytics(scope constructs.Construct, id string, props AnalyticsProps) *
 
 	a.Database = catalog.NewDatabase(stack, "AthenaDatabase", catalog.DatabaseProps{
 		Name:        cfg.AthenaDatabaseName,
-		Description: "Analyst-facing tables over the curated zone and the quarantine of " + cfg.Prefix(),
+		Description: "Analyst-facing tables over the quarantine of " + cfg.Prefix() + " (the curated tables are in the catalog database)",
 		Destroy:     props.Destroy,
 	})
 
 	a.addTables(cfg, st, props.ProjectionStart)
+	a.addCurated(cfg, props.Processing)
 	a.addNamedQueries(cfg)
 
 	if cfg.QuickSight.PrincipalArn != "" {
@@ -101,44 +104,43 @@ func NewAnalytics(scope constructs.Construct, id string, props AnalyticsProps) *
 	}
 
 	output(stack, "WorkGroupName", a.WorkGroup.Name(), "Athena workgroup to query the lake with")
-	output(stack, "AthenaDatabaseName", jsii.String(cfg.AthenaDatabaseName), "Athena database of analyst tables (curated zone, quarantine)")
-	output(stack, "CatalogDatabaseName", jsii.String(cfg.DataCatalogDatabaseName), "Glue catalog database of the raw, processed and curated tables")
+	output(stack, "AthenaDatabaseName", jsii.String(cfg.AthenaDatabaseName), "Athena database of analyst tables (quarantine)")
+	output(stack, "CatalogDatabaseName", jsii.String(cfg.DataCatalogDatabaseName), "Glue catalog database of the raw, processed and curated tables (curated: <dataset>_daily and the joins)")
 	return a
 }
 
-// addTables declares the analyst tables in the Athena database: the
-// curated daily aggregates and joins (Parquet) and each dataset's
-// quarantine (gzip JSON lines), partitioned by day with projection
-// (constructs/catalog).
+// addTables declares the analyst tables in the Athena database: each
+// dataset's quarantine (gzip JSON lines), partitioned by day with
+// projection (constructs/catalog).
 func (a *Analytics) addTables(cfg *config.Config, st *Storage, start string) {
-	table := func(id, name, description string, bucket awss3.IBucket, prefix string, cols []dataset.TableColumn, format awsglue.DataFormat, compressed bool) {
-		a.columns[name] = cols
-		a.Tables[name] = catalog.NewTable(a.Stack, id, catalog.TableProps{
-			Database: a.Database, Name: name, Description: description, Columns: cols,
-			Bucket: bucket, Prefix: prefix, Format: format, Compressed: compressed, ProjectionStart: start,
+	for _, d := range cfg.Datasets {
+		name := queries.QuarantineTable(d)
+		a.Tables[name] = catalog.NewTable(a.Stack, "QuarantineTable-"+d.Name, catalog.TableProps{
+			Database: a.Database, Name: name,
+			Description: "Records of " + d.Name + " the raw->processed job quarantined, with _quarantine_reason; dt is the run date",
+			Columns:     queries.QuarantineColumns(d), Bucket: st.Processed, Prefix: layout.QuarantineOf(d.Name),
+			Format: awsglue.DataFormat_JSON(), Compressed: true, ProjectionStart: start,
 		})
 	}
-	for _, d := range cfg.Datasets {
-		name := dataset.DailyTable(d)
-		table("DailyTable-"+d.Name, name, "Daily aggregates of "+d.Name+" (curated zone)",
-			st.Curated, layout.Curated(name), dataset.DailyColumns(d), awsglue.DataFormat_PARQUET(), false)
+}
+
+// addCurated lists the curated Iceberg tables of the processing stack for
+// BI tools, in declaration order (daily tables, then joins), with their
+// columns.
+func (a *Analytics) addCurated(cfg *config.Config, processing *Processing) {
+	add := func(name string, cols []dataset.TableColumn) {
 		a.CuratedTables = append(a.CuratedTables, name)
+		a.curated = append(a.curated, bi.Table{Name: name, Columns: cols, Table: processing.CuratedTables[name]})
+	}
+	for _, d := range cfg.Datasets {
+		add(dataset.DailyTable(d), dataset.DailyColumns(d))
 	}
 	for _, j := range cfg.Joins {
 		cols, err := dataset.JoinColumns(j, cfg.Datasets)
 		if err != nil {
 			panic(err) // config validation already checked the join
 		}
-		table("JoinTable-"+j.Name, j.Name, j.Description+" (curated zone)", st.Curated, layout.Curated(j.Name), cols, awsglue.DataFormat_PARQUET(), false)
-		a.CuratedTables = append(a.CuratedTables, j.Name)
-	}
-	for _, d := range cfg.Datasets {
-		name := queries.QuarantineTable(d)
-		if _, clash := a.Tables[name]; clash {
-			panic(fmt.Sprintf("stacks: join %q has the name of the quarantine table of dataset %q (config validation refuses it)", name, d.Name))
-		}
-		table("QuarantineTable-"+d.Name, name, "Records of "+d.Name+" the raw->processed job quarantined, with _quarantine_reason; dt is the run date",
-			st.Processed, layout.QuarantineOf(d.Name), queries.QuarantineColumns(d), awsglue.DataFormat_JSON(), true)
+		add(j.Name, cols)
 	}
 }
 
@@ -169,15 +171,6 @@ func queryID(template string) string {
 	return id
 }
 
-// biTables are the curated tables for BI tools (constructs/bi).
-func (a *Analytics) biTables() []bi.Table {
-	var out []bi.Table
-	for _, name := range a.CuratedTables {
-		out = append(out, bi.Table{Name: name, Table: a.Tables[name], Columns: a.columns[name]})
-	}
-	return out
-}
-
 // addQuickSight connects QuickSight to the workgroup: an Athena data source
 // with its own role and one DIRECT_QUERY dataset per curated table, owned
 // by the configured principal only.
@@ -185,7 +178,7 @@ func (a *Analytics) addQuickSight(cfg *config.Config, st *Storage) {
 	qs := bi.NewQuickSight(a.Stack, bi.QuickSightProps{
 		Prefix: cfg.Prefix(), Principal: cfg.QuickSight.PrincipalArn,
 		WorkGroup: a.WorkGroup, Results: st.AthenaResults,
-		Database: cfg.AthenaDatabaseName, Tables: a.biTables(),
+		Database: cfg.DataCatalogDatabaseName, Tables: a.curated,
 	})
 	a.QuickSightRole = qs.Role
 	output(a.Stack, "QuickSightDataSourceArn", qs.DataSource.AttrArn(), "QuickSight data source over the Athena workgroup")
@@ -198,8 +191,7 @@ func (a *Analytics) addSpectrum(cfg *config.Config) {
 	rs := cfg.Redshift
 	sp := bi.NewSpectrum(a.Stack, bi.SpectrumProps{
 		Prefix: cfg.Prefix(), Type: rs.Type, Name: rs.Name,
-		Database: cfg.AthenaDatabaseName, CatalogDatabase: cfg.DataCatalogDatabaseName,
-		Tables: a.biTables(),
+		Database: cfg.DataCatalogDatabaseName, Tables: a.curated,
 	})
 	a.SpectrumRole = sp.Role
 	output(a.Stack, "SpectrumRoleArn", sp.Role.RoleArn(), "IAM role to associate with Redshift "+rs.Name)

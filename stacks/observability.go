@@ -289,9 +289,11 @@ func (o *Observability) addRecorders() {
 				DetailType: jsii.Strings("Object Created"),
 				Detail: &map[string]interface{}{
 					"bucket": map[string]interface{}{"name": []*string{st.Curated.BucketName()}},
-					// Spark's dynamic overwrite stages under .spark-staging*
-					// first; only the final partition folders count.
-					"object": map[string]interface{}{"key": awsevents.Match_Prefix(jsii.String(layout.CuratedDays(layout.DailyTable(d.Name))))},
+					// The Iceberg table's data files: written by a commit
+					// that changed a day (a rerun commits nothing) and by
+					// compaction, which has little to do on one file per
+					// day and commit.
+					"object": map[string]interface{}{"key": awsevents.Match_Prefix(jsii.String(layout.CuratedData(layout.DailyTable(d.Name))))},
 				},
 			})
 	}

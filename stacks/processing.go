@@ -3,6 +3,7 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
@@ -55,7 +56,11 @@ type Processing struct {
 	EmrApplicationId *string
 	// ProcessedTables are the processed Iceberg tables by dataset name.
 	ProcessedTables map[string]*icebergtable.Table
-	destroy         bool
+	// CuratedTables are the curated Iceberg tables by name: each dataset's
+	// daily aggregates (<dataset>_daily) and each join. Analysts, QuickSight
+	// and Spectrum read them in the catalog database.
+	CuratedTables map[string]*icebergtable.Table
+	destroy       bool
 	// icebergWarehouse is the Iceberg catalog's default location (the
 	// processed bucket); every table names its own location.
 	icebergWarehouse string
@@ -78,7 +83,8 @@ const (
 func NewProcessing(scope constructs.Construct, id string, props ProcessingProps) *Processing {
 	cfg, st := props.Config, props.Storage
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	p := &Processing{Stack: stack, ProcessedTables: map[string]*icebergtable.Table{}, destroy: props.Destroy}
+	p := &Processing{Stack: stack, ProcessedTables: map[string]*icebergtable.Table{},
+		CuratedTables: map[string]*icebergtable.Table{}, destroy: props.Destroy}
 
 	db := catalog.NewDatabase(stack, "CatalogDatabase", catalog.DatabaseProps{
 		Name:        cfg.DataCatalogDatabaseName,
@@ -124,7 +130,7 @@ func (p *Processing) tableMaintenance(cfg *config.Config) *icebergtable.Maintena
 	if !config.Bool(cfg.TableMaintenance) {
 		return nil
 	}
-	role := gluejob.NewRole(p.Stack, "TableMaintenanceRole", "Runs the Glue table optimizers of the processed Iceberg tables")
+	role := gluejob.NewRole(p.Stack, "TableMaintenanceRole", "Runs the Glue table optimizers of the processed and curated Iceberg tables")
 	m := &icebergtable.Maintenance{
 		Role:                    role,
 		SnapshotRetentionDays:   float64(cfg.SnapshotRetentionDays),
@@ -139,52 +145,61 @@ func (p *Processing) tableMaintenance(cfg *config.Config) *icebergtable.Maintena
 			Resources: jsii.Strings(*p.Connection.ConnectionArn()),
 		}))
 	}
-	gluejob.AcknowledgeJobRole(role, "the table optimizers read, rewrite and delete files of the processed tables.", idProcessed)
+	gluejob.AcknowledgeJobRole(role, "the table optimizers read, rewrite and delete files of the processed and curated tables.", idProcessed, idCurated)
 	return m
 }
 
-// icebergColumns are the processed columns then dt (a plain column of an
+// icebergColumns are a table's columns then dt (a plain column of an
 // Iceberg table; the partition spec is the job's, see icebergtable).
-func icebergColumns(d dataset.Spec) []icebergtable.Column {
+func icebergColumns(cols []dataset.TableColumn) []icebergtable.Column {
 	var out []icebergtable.Column
-	for _, c := range dataset.ProcessedColumns(d) {
+	for _, c := range cols {
 		out = append(out, icebergtable.Column{Name: c.Name, Type: c.Type})
 	}
 	return append(out, icebergtable.Column{Name: "dt", Type: "string", Comment: "event day (YYYY-MM-DD, UTC)"})
 }
 
 // addTables declares every dataset's table in each zone, from the
-// declaration: raw (JSON envelopes), processed (Apache Iceberg) and curated
-// daily aggregates and joins (Parquet); the Parquet and JSON tables are
-// partitioned by dt with projection (constructs/catalog).
+// declaration: raw (JSON envelopes, partitioned by dt with projection:
+// constructs/catalog), processed and curated (Apache Iceberg,
+// constructs/icebergtable): the daily aggregates per dataset and the joins.
 func (p *Processing) addTables(cfg *config.Config, st *Storage, db awsglue.IDatabase) {
-	table := func(id, name, description string, bucket awss3.IBucket, prefix string, cols []dataset.TableColumn, format awsglue.DataFormat) {
-		catalog.NewTable(p.Stack, id, catalog.TableProps{
-			Database: db, Name: name, Description: description, Columns: cols,
-			Bucket: bucket, Prefix: prefix, Format: format,
-		})
-	}
 	maintenance := p.tableMaintenance(cfg)
-	for _, d := range cfg.Datasets {
-		table("RawTable-"+d.Name, d.Name+"_raw", "Raw envelopes of "+d.Name+" as delivered by Firehose", st.Raw, layout.Source(d.Name), dataset.RawColumns(d), awsglue.DataFormat_JSON())
-		p.ProcessedTables[d.Name] = icebergtable.New(p.Stack, "ProcessedTable-"+d.Name, icebergtable.Props{
+	iceberg := func(id, name, description string, bucket awss3.IBucket, prefix string, cols []dataset.TableColumn) *icebergtable.Table {
+		t := icebergtable.New(p.Stack, id, icebergtable.Props{
 			Maintenance: maintenance,
-			Database:    cfg.DataCatalogDatabaseName, Name: d.Name,
-			Description: d.Description + " (cleaned, typed, de-duplicated; Apache Iceberg)",
-			Bucket:      st.Processed, Prefix: layout.Processed(d.Name), Key: st.Key,
-			Columns:         icebergColumns(d),
+			Database:    cfg.DataCatalogDatabaseName, Name: name, Description: description,
+			Bucket: bucket, Prefix: prefix, Key: st.Key,
+			Columns:         icebergColumns(cols),
 			LogRetention:    retention(cfg.LogRetentionDays),
 			DeleteWithStack: p.destroy,
 		})
-		p.ProcessedTables[d.Name].Resource.Node().AddDependency(db)
-		table("DailyTable-"+d.Name, dataset.DailyTable(d), "Daily aggregates of "+d.Name, st.Curated, layout.Curated(dataset.DailyTable(d)), dataset.DailyColumns(d), awsglue.DataFormat_PARQUET())
+		t.Resource.Node().AddDependency(db)
+		return t
+	}
+	for _, d := range cfg.Datasets {
+		catalog.NewTable(p.Stack, "RawTable-"+d.Name, catalog.TableProps{
+			Database: db, Name: d.Name + "_raw", Description: "Raw envelopes of " + d.Name + " as delivered by Firehose",
+			Columns: dataset.RawColumns(d), Bucket: st.Raw, Prefix: layout.Source(d.Name), Format: awsglue.DataFormat_JSON(),
+		})
+		p.ProcessedTables[d.Name] = iceberg("ProcessedTable-"+d.Name, d.Name,
+			d.Description+" (cleaned, typed, de-duplicated; Apache Iceberg)",
+			st.Processed, layout.Processed(d.Name), dataset.ProcessedColumns(d))
+		// Not DailyTable-<dataset>: that id was the Parquet AWS::Glue::Table
+		// of the same name, and CloudFormation cannot change a resource's
+		// type in place (README, "Migration").
+		name := dataset.DailyTable(d)
+		p.CuratedTables[name] = iceberg("CuratedTable-"+name, name,
+			"Daily aggregates of "+d.Name+" (curated zone; Apache Iceberg)",
+			st.Curated, layout.Curated(name), dataset.DailyColumns(d))
 	}
 	for _, j := range cfg.Joins {
 		cols, err := dataset.JoinColumns(j, cfg.Datasets)
 		if err != nil {
 			panic(err) // config validation already checked the join
 		}
-		table("JoinTable-"+j.Name, j.Name, j.Description, st.Curated, layout.Curated(j.Name), cols, awsglue.DataFormat_PARQUET())
+		p.CuratedTables[j.Name] = iceberg("CuratedTable-"+j.Name, j.Name, j.Description+" (curated zone; Apache Iceberg)",
+			st.Curated, layout.Curated(j.Name), cols)
 	}
 }
 
@@ -330,12 +345,23 @@ func (p *Processing) addJobsAndWorkflow(cfg *config.Config, st *Storage, db awsg
 	// The change records it consumes (read, then deleted).
 	st.Processed.GrantReadWrite(crole, jsii.String(layout.Changes+"*"))
 	catalog.GrantRead(crole, cfg.DataCatalogDatabaseName, datasetNames(cfg)...)
+	// Iceberg's GlueCatalog commits an overwrite of a curated table by
+	// updating its metadata_location.
+	curatedNames := make([]string, 0, len(p.CuratedTables))
+	for name := range p.CuratedTables {
+		curatedNames = append(curatedNames, name)
+	}
+	sort.Strings(curatedNames)
+	crole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("glue:GetDatabase", "glue:GetTable", "glue:UpdateTable"),
+		Resources: catalog.Arns(stack, cfg.DataCatalogDatabaseName, curatedNames...),
+	}))
 	st.Curated.GrantReadWrite(crole, nil)
 	st.Key.GrantEncryptDecrypt(crole)
 	gluejob.AcknowledgeJobRole(crole, "the curated job reads the processed datasets and writes the curated zone.", idProcessed, idCurated)
 	curated := p.newJob(cfg, jobSpec{
 		id: "ProcessedToCurated", name: cfg.Prefix() + "-processed-to-curated", script: "processed_to_curated.py",
-		description: "Daily aggregates per dataset and the declared joins, skipping datasets whose quality verdict failed; overwrites only the recomputed partitions",
+		description: "Daily aggregates per dataset and the declared joins into the curated Iceberg tables, skipping datasets whose quality verdict failed; one overwrite of the recomputed days per table, none when nothing changed",
 		role:        crole,
 		args: map[string]string{
 			"datasets":       datasets,

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/config"
+	"github.com/example/datalake/constructs/icebergtable"
 	"github.com/example/datalake/dataset"
 	"github.com/example/datalake/queries"
 	"github.com/example/datalake/stacks"
@@ -111,6 +112,10 @@ func glueTables(tpl map[string]any) map[string]map[string]any {
 	return out
 }
 
+// The Athena database holds each dataset's quarantine table, partitioned
+// by run day with projection. The curated tables are Apache Iceberg tables
+// of the catalog database (TestRuleIcebergTablesAreCreatedOnce): one
+// catalog entry per table, so none of them is declared here.
 func TestAnalystTablesWithProjection(t *testing.T) {
 	type want struct {
 		cols          []dataset.TableColumn
@@ -120,19 +125,14 @@ func TestAnalystTablesWithProjection(t *testing.T) {
 	cfg := dev.Cfg
 	wants := map[string]want{}
 	for _, d := range cfg.Datasets {
-		wants[dataset.DailyTable(d)] = want{dataset.DailyColumns(d), "CuratedBucket", "/" + dataset.DailyTable(d) + "/", "ParquetHiveSerDe"}
 		wants[queries.QuarantineTable(d)] = want{queries.QuarantineColumns(d), "ProcessedBucket", "/_quarantine/" + d.Name + "/", "org.openx.data.jsonserde.JsonSerDe"}
-	}
-	for _, j := range cfg.Joins {
-		cols, err := dataset.JoinColumns(j, cfg.Datasets)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wants[j.Name] = want{cols, "CuratedBucket", "/" + j.Name + "/", "ParquetHiveSerDe"}
 	}
 	tables := glueTables(dev.json("analytics"))
 	if len(tables) != len(wants) {
-		t.Errorf("analytics has %d Glue tables, want %d (daily + join + quarantine)", len(tables), len(wants))
+		t.Errorf("analytics has %d Glue tables, want %d (one quarantine table per dataset)", len(tables), len(wants))
+	}
+	if n := len(resources(dev.json("analytics"), icebergtable.ResourceType)); n != 0 {
+		t.Errorf("analytics declares %d Iceberg tables: the curated tables belong to the catalog database only", n)
 	}
 	for name, w := range wants {
 		p, ok := tables[name]
@@ -328,7 +328,8 @@ func TestQuickSightWhenEnabled(t *testing.T) {
 		}
 		for _, pt := range p["PhysicalTableMap"].(map[string]any) {
 			rt := pt.(map[string]any)["RelationalTable"].(map[string]any)
-			if rt["Schema"] != s.Cfg.AthenaDatabaseName || rt["Catalog"] != "AwsDataCatalog" || !strings.Contains(asJSON(rt["DataSourceArn"]), "QuickSightDataSource") {
+			// The curated Iceberg tables are in the catalog database.
+			if rt["Schema"] != s.Cfg.DataCatalogDatabaseName || rt["Catalog"] != "AwsDataCatalog" || !strings.Contains(asJSON(rt["DataSourceArn"]), "QuickSightDataSource") {
 				t.Errorf("dataset %v reads %v.%v.%v through %v", p["Name"], rt["Catalog"], rt["Schema"], rt["Name"], rt["DataSourceArn"])
 			}
 			tables = append(tables, rt["Name"].(string))
@@ -377,6 +378,11 @@ func TestQuickSightWhenEnabled(t *testing.T) {
 			t.Errorf("QuickSight role policy lacks %s: %s", wantStr, pol)
 		}
 	}
+	for _, name := range s.Lake.Analytics.CuratedTables {
+		if !strings.Contains(pol, `:table/`+s.Cfg.DataCatalogDatabaseName+`/`+name+`"`) || !strings.Contains(pol, `/`+name+`/*"`) {
+			t.Errorf("QuickSight role cannot read the definition and files of curated table %s: %s", name, pol)
+		}
+	}
 	if strings.Contains(pol, "ProcessedBucket") || strings.Contains(pol, "RawBucket") {
 		t.Errorf("QuickSight role reaches beyond the curated zone: %s", pol)
 	}
@@ -417,20 +423,24 @@ func TestSpectrumRoleWhenEnabled(t *testing.T) {
 	pol := policyOf(tpl, "SpectrumRole")
 	for _, wantStr := range []string{
 		`"glue:GetTable"`, `"glue:GetDatabase"`, `:table/` + s.Cfg.DataCatalogDatabaseName + `/orders_daily"`,
-		`:table/` + s.Cfg.DataCatalogDatabaseName + `/customer_activity"`, `:database/` + s.Cfg.DataCatalogDatabaseName + `"`, `:database/` + s.Cfg.AthenaDatabaseName + `"`, `:catalog"`,
+		`:table/` + s.Cfg.DataCatalogDatabaseName + `/customer_activity"`, `:database/` + s.Cfg.DataCatalogDatabaseName + `"`, `:catalog"`,
 		`"s3:GetObject*"`, `CuratedBucket`, `"kms:Decrypt"`,
 	} {
 		if !strings.Contains(pol, wantStr) {
 			t.Errorf("Spectrum role policy lacks %s: %s", wantStr, pol)
 		}
 	}
-	for _, never := range []string{"ProcessedBucket", "RawBucket", `"s3:PutObject"`, `:table/` + s.Cfg.DataCatalogDatabaseName + `/*`} {
+	for _, never := range []string{"ProcessedBucket", "RawBucket", `"s3:PutObject"`, `:table/` + s.Cfg.DataCatalogDatabaseName + `/*`,
+		`:database/` + s.Cfg.AthenaDatabaseName + `"`} {
 		if strings.Contains(pol, never) {
 			t.Errorf("Spectrum role policy has %s: %s", never, pol)
 		}
 	}
 	out := asJSON(tpl["Outputs"].(map[string]any)["SpectrumExternalSchema"])
-	if !strings.Contains(out, "CREATE EXTERNAL SCHEMA IF NOT EXISTS "+s.Cfg.AthenaDatabaseName+" FROM DATA CATALOG DATABASE '"+s.Cfg.AthenaDatabaseName+"' IAM_ROLE '") ||
+	// The external schema maps the catalog database, where the curated
+	// Iceberg tables are (Redshift reads Iceberg tables of the Glue Data
+	// Catalog through an external schema).
+	if !strings.Contains(out, "CREATE EXTERNAL SCHEMA IF NOT EXISTS "+s.Cfg.DataCatalogDatabaseName+" FROM DATA CATALOG DATABASE '"+s.Cfg.DataCatalogDatabaseName+"' IAM_ROLE '") ||
 		!strings.Contains(out, "SpectrumRole") {
 		t.Errorf("SpectrumExternalSchema output = %s", out)
 	}
@@ -463,7 +473,6 @@ func lakeTables(specs []dataset.Spec, joins []dataset.Join, athenaDB, catalogDB 
 		add(catalogDB, d.Name+"$snapshots", []dataset.TableColumn{{Name: "committed_at"}, {Name: "snapshot_id"},
 			{Name: "parent_id"}, {Name: "operation"}, {Name: "manifest_list"}, {Name: "summary"}}, false)
 		add(catalogDB, dataset.DailyTable(d), dataset.DailyColumns(d), false)
-		add(athenaDB, dataset.DailyTable(d), dataset.DailyColumns(d), true)
 		add(athenaDB, queries.QuarantineTable(d), queries.QuarantineColumns(d), true)
 	}
 	for _, j := range joins {
@@ -472,7 +481,6 @@ func lakeTables(specs []dataset.Spec, joins []dataset.Join, athenaDB, catalogDB 
 			return nil, err
 		}
 		add(catalogDB, j.Name, cols, false)
-		add(athenaDB, j.Name, cols, true)
 	}
 	return out, nil
 }
@@ -770,8 +778,8 @@ func TestColumnCheckCatchesARename(t *testing.T) {
 	}
 	got := checkQueries(t, dev.json("analytics"), tables)
 	for name, want := range map[string]string{
-		"orders: top values":        "column status is not in orders_daily",
-		"customer_activity: sample": "column orders_sum_amount is not in customer_activity",
+		"orders: top values":        "column status is not in " + cfg.DataCatalogDatabaseName + ".orders_daily",
+		"customer_activity: sample": "column orders_sum_amount is not in " + cfg.DataCatalogDatabaseName + ".customer_activity",
 	} {
 		if !slices.Contains(got[name], want) {
 			t.Errorf("%s: want problem %q, got %v", name, want, got[name])

@@ -806,74 +806,108 @@ func TestRuleAuditBucketIsWriteOnceWhereConfigured(t *testing.T) {
 	}
 }
 
-// The processed tables are Apache Iceberg v2 tables declared by the
-// deployment and never updated by it. glue:CreateTable with
+// The processed and curated tables are Apache Iceberg v2 tables declared
+// by the deployment and never updated by it. glue:CreateTable with
 // OpenTableFormatInput.IcebergInput {MetadataOperation: CREATE, Version: 2}
 // creates the table and its first metadata file (Glue API, API_IcebergInput.html).
 // An AWS::Glue::Table carrying the same input loses table_type and
 // metadata_location on every stack update, after which Athena fails with
 // HIVE_UNSUPPORTED_FORMAT (cloudformation-coverage-roadmap issues 1919 and
 // 2495): so no AWS::Glue::Table may carry OpenTableFormatInput, and the
-// custom resource that creates the table must have no update call.
-func TestRuleProcessedTablesAreIcebergCreatedOnce(t *testing.T) {
+// custom resource that creates the table must have no update call. An
+// Iceberg table's current metadata pointer lives in its one catalog entry,
+// so each table is declared once, in the catalog database, where its job
+// commits: a second entry over the same files would fall behind.
+func TestRuleIcebergTablesAreCreatedOnce(t *testing.T) {
 	for _, d := range deployments(t) {
-		tpl := d.layer("processing")
-		for id, r := range resources(tpl, "AWS::Glue::Table") {
-			if _, ok := props(r)["OpenTableFormatInput"]; ok {
-				t.Errorf("%s: %s is an AWS::Glue::Table with OpenTableFormatInput (stack updates break it)", d.name, id)
+		type want struct{ columns, location string }
+		wants := map[string]want{}
+		cols := func(tc []dataset.TableColumn) string {
+			var out []string
+			for _, c := range tc {
+				out = append(out, c.Name+" "+c.Type)
 			}
-		}
-		created := map[string]map[string]any{}
-		for id, r := range resources(tpl, "Custom::IcebergTable") {
-			p := props(r)
-			if _, ok := p["Update"]; ok {
-				t.Errorf("%s: %s has an update call: a stack update would rewrite the table", d.name, id)
-			}
-			var call struct {
-				Service, Action string
-				Parameters      struct {
-					DatabaseName         string
-					TableInput           map[string]any
-					OpenTableFormatInput map[string]map[string]string
-				}
-			}
-			if err := json.Unmarshal([]byte(joinText(p["Create"], func(map[string]any) string { return "<token>" })), &call); err != nil {
-				t.Fatalf("%s: %s Create is not JSON: %v", d.name, id, err)
-			}
-			in := call.Parameters.TableInput
-			if call.Service != "Glue" || call.Action != "CreateTable" || call.Parameters.DatabaseName != d.cfg.DataCatalogDatabaseName {
-				t.Errorf("%s: %s creates with %s.%s in %q", d.name, id, call.Service, call.Action, call.Parameters.DatabaseName)
-			}
-			if ice := call.Parameters.OpenTableFormatInput["IcebergInput"]; ice["MetadataOperation"] != "CREATE" || ice["Version"] != "2" {
-				t.Errorf("%s: %s IcebergInput = %v, want CREATE version 2", d.name, id, ice)
-			}
-			if in["TableType"] != "EXTERNAL_TABLE" {
-				t.Errorf("%s: %s TableType = %v", d.name, id, in["TableType"])
-			}
-			created[in["Name"].(string)] = in
+			return strings.Join(append(out, "dt string"), ",")
 		}
 		for _, ds := range d.cfg.Datasets {
-			in, ok := created[ds.Name]
+			wants[ds.Name] = want{cols(dataset.ProcessedColumns(ds)), "ProcessedBucket/" + ds.Name + "/"}
+			wants[dataset.DailyTable(ds)] = want{cols(dataset.DailyColumns(ds)), "CuratedBucket/" + dataset.DailyTable(ds) + "/"}
+		}
+		for _, j := range d.cfg.Joins {
+			jc, err := dataset.JoinColumns(j, d.cfg.Datasets)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wants[j.Name] = want{cols(jc), "CuratedBucket/" + j.Name + "/"}
+		}
+		created := map[string]map[string]any{}
+		for _, layer := range stacks.Layers {
+			tpl := d.layer(layer)
+			for id, r := range resources(tpl, "AWS::Glue::Table") {
+				if _, ok := props(r)["OpenTableFormatInput"]; ok {
+					t.Errorf("%s: %s is an AWS::Glue::Table with OpenTableFormatInput (stack updates break it)", d.name, id)
+				}
+				if name, _ := props(r)["TableInput"].(map[string]any)["Name"].(string); wants[name].columns != "" {
+					t.Errorf("%s %s: %s declares %s a second time, as a plain Glue table", d.name, layer, id, name)
+				}
+			}
+			for id, r := range resources(tpl, "Custom::IcebergTable") {
+				p := props(r)
+				if _, ok := p["Update"]; ok {
+					t.Errorf("%s: %s has an update call: a stack update would rewrite the table", d.name, id)
+				}
+				var call struct {
+					Service, Action string
+					Parameters      struct {
+						DatabaseName         string
+						TableInput           map[string]any
+						OpenTableFormatInput map[string]map[string]string
+					}
+				}
+				// A token (the bucket's import) as its JSON without quotes.
+				token := func(m map[string]any) string { return strings.ReplaceAll(asJSON(m), `"`, "") }
+				if err := json.Unmarshal([]byte(joinText(p["Create"], token)), &call); err != nil {
+					t.Fatalf("%s: %s Create is not JSON: %v", d.name, id, err)
+				}
+				in := call.Parameters.TableInput
+				if layer != "processing" || call.Service != "Glue" || call.Action != "CreateTable" || call.Parameters.DatabaseName != d.cfg.DataCatalogDatabaseName {
+					t.Errorf("%s: %s (%s stack) creates with %s.%s in %q", d.name, id, layer, call.Service, call.Action, call.Parameters.DatabaseName)
+				}
+				if ice := call.Parameters.OpenTableFormatInput["IcebergInput"]; ice["MetadataOperation"] != "CREATE" || ice["Version"] != "2" {
+					t.Errorf("%s: %s IcebergInput = %v, want CREATE version 2", d.name, id, ice)
+				}
+				if in["TableType"] != "EXTERNAL_TABLE" {
+					t.Errorf("%s: %s TableType = %v", d.name, id, in["TableType"])
+				}
+				if _, twice := created[in["Name"].(string)]; twice {
+					t.Errorf("%s: Iceberg table %s is declared twice", d.name, in["Name"])
+				}
+				created[in["Name"].(string)] = in
+			}
+		}
+		for name, w := range wants {
+			in, ok := created[name]
 			if !ok {
-				t.Errorf("%s: no Iceberg table for dataset %s", d.name, ds.Name)
+				t.Errorf("%s: no Iceberg table %s", d.name, name)
 				continue
 			}
 			sd := in["StorageDescriptor"].(map[string]any)
-			var cols []string
+			var got []string
 			for _, c := range sd["Columns"].([]any) {
-				cols = append(cols, c.(map[string]any)["Name"].(string)+" "+c.(map[string]any)["Type"].(string))
+				got = append(got, c.(map[string]any)["Name"].(string)+" "+c.(map[string]any)["Type"].(string))
 			}
-			var want []string
-			for _, c := range dataset.ProcessedColumns(ds) {
-				want = append(want, c.Name+" "+c.Type)
+			if strings.Join(got, ",") != w.columns {
+				t.Errorf("%s: %s columns = %v, want %v", d.name, name, got, w.columns)
 			}
-			want = append(want, "dt string")
-			if strings.Join(cols, ",") != strings.Join(want, ",") {
-				t.Errorf("%s: %s columns = %v, want %v", d.name, ds.Name, cols, want)
+			// The bucket of its zone (its import names the storage
+			// stack's construct), the table's folder in it.
+			bucket, folder, _ := strings.Cut(w.location, "/")
+			if loc := sd["Location"].(string); !strings.HasPrefix(loc, "s3://") || !strings.Contains(loc, bucket) || !strings.HasSuffix(loc, "}/"+folder) {
+				t.Errorf("%s: %s location = %s, want the %s's %s", d.name, name, loc, bucket, folder)
 			}
-			if loc := sd["Location"].(string); !strings.HasPrefix(loc, "s3://") || !strings.HasSuffix(loc, "/"+ds.Name+"/") {
-				t.Errorf("%s: %s location = %s", d.name, ds.Name, loc)
-			}
+		}
+		if len(created) != len(wants) {
+			t.Errorf("%s: %d Iceberg tables, want %d (processed and daily per dataset, one per join)", d.name, len(created), len(wants))
 		}
 	}
 }

@@ -14,24 +14,25 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsquicksight"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/datalake/constructs/catalog"
 	"github.com/example/datalake/constructs/compliance"
+	"github.com/example/datalake/constructs/icebergtable"
 	"github.com/example/datalake/constructs/workgroup"
 	"github.com/example/datalake/dataset"
 )
 
 // Table is one curated table BI tools read.
 type Table struct {
-	// Name of the table (the S3Table's name is a token). Required.
-	Name  string
-	Table awsglue.S3Table
+	// Name of the table. Required.
+	Name string
+	// Table is the Apache Iceberg table (its read grant, and the resource
+	// a dataset waits for). Required.
+	Table *icebergtable.Table
 	// Columns other than dt (the QuickSight dataset's input columns).
 	Columns []dataset.TableColumn
 }
@@ -47,7 +48,7 @@ type QuickSightProps struct {
 	// with the caller's credentials). Required.
 	WorkGroup *workgroup.WorkGroup
 	Results   awss3.IBucket
-	// Database is the Athena (catalog) database of the tables. Required.
+	// Database is the catalog database of the tables. Required.
 	Database string
 	// Tables are the curated tables, one dataset each. Required.
 	Tables []Table
@@ -79,10 +80,9 @@ func NewQuickSight(scope constructs.Construct, p QuickSightProps) *QuickSight {
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("quicksight.amazonaws.com"), nil),
 		Description: jsii.String("QuickSight queries the " + p.Prefix + " curated zone through Athena"),
 	})
-	names := grantTables(role, p.Tables)
+	grantTables(role, p.Tables)
 	p.Results.GrantReadWrite(role, jsii.String("results/*"))
 	p.WorkGroup.GrantQuery(role)
-	catalog.GrantRead(role, p.Database, names...)
 	compliance.GrantWildcards(role, "QuickSight reads the curated tables' prefixes and reads and writes query results.",
 		append(bucketIDs(p.Tables), *p.Results.Node().Id())...)
 
@@ -138,7 +138,7 @@ func NewQuickSight(scope constructs.Construct, p QuickSightProps) *QuickSight {
 					"quicksight:CancelIngestion", "quicksight:UpdateDataSetPermissions"),
 			}},
 		})
-		ds.Node().AddDependency(t.Table)
+		ds.Node().AddDependency(t.Table.Resource)
 	}
 	return &QuickSight{Role: role, DataSource: source}
 }
@@ -166,10 +166,9 @@ type SpectrumProps struct {
 	// Type is "serverless" (a namespace) or "provisioned" (a cluster), and
 	// Name names it. Required.
 	Type, Name string
-	// Database is the tables' catalog database, the external schema's
-	// name; CatalogDatabase (optional) is a second database holding the
-	// same table names the role may read definitions of.
-	Database, CatalogDatabase string
+	// Database is the tables' catalog database and the external schema's
+	// name. Required.
+	Database string
 	// Tables are what Redshift may read. Required.
 	Tables []Table
 }
@@ -200,11 +199,7 @@ func NewSpectrum(scope constructs.Construct, p SpectrumProps) *Spectrum {
 			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("redshift-serverless.amazonaws.com"), &awsiam.ServicePrincipalOpts{Conditions: sourceAccount})},
 		}))
 	}
-	names := grantTables(role, p.Tables)
-	catalog.GrantRead(role, p.Database, names...)
-	if p.CatalogDatabase != "" {
-		catalog.GrantRead(role, p.CatalogDatabase, names...)
-	}
+	grantTables(role, p.Tables)
 	compliance.GrantWildcards(role, "Redshift Spectrum reads the curated tables' prefixes.", bucketIDs(p.Tables)...)
 
 	sql := awscdk.Fn_Join(jsii.String(""), &[]*string{
@@ -220,15 +215,15 @@ func NewSpectrum(scope constructs.Construct, p SpectrumProps) *Spectrum {
 		AssociateCommand: awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(associate), role.RoleArn()})}
 }
 
-// grantTables grants the tables through their L2 grants (table, its
-// prefix, the key) and returns their names.
-func grantTables(role awsiam.Role, tables []Table) []string {
-	var names []string
+// grantTables grants read on every table (its definition, its files, the
+// key: icebergtable.Table.GrantRead).
+func grantTables(role awsiam.Role, tables []Table) {
 	for _, t := range tables {
+		if t.Table == nil {
+			panic(fmt.Sprintf("bi: table %q has no Table", t.Name))
+		}
 		t.Table.GrantRead(role)
-		names = append(names, t.Name)
 	}
-	return names
 }
 
 // bucketIDs are the construct ids of the tables' buckets, for the grant

@@ -6,14 +6,13 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/datalake/constructs/bi"
-	"github.com/example/datalake/constructs/catalog"
 	"github.com/example/datalake/constructs/constructtest"
+	"github.com/example/datalake/constructs/icebergtable"
 	"github.com/example/datalake/constructs/workgroup"
 	"github.com/example/datalake/dataset"
 )
@@ -38,15 +37,18 @@ var biFixture = sync.OnceValue(func() (b biBuilt) {
 	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
 	curated := awss3.NewBucket(stack, jsii.String("CuratedBucket"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true), EncryptionKey: key})
 	results := awss3.NewBucket(stack, jsii.String("ResultsBucket"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true), EncryptionKey: key})
-	db := catalog.NewDatabase(stack, "Db", catalog.DatabaseProps{Name: "t_analytics"})
 	wg := workgroup.New(stack, "WorkGroup", workgroup.Props{Name: "t-wg", Results: results, Key: key})
 	var ts []bi.Table
 	for _, name := range []string{"orders_daily", "activity"} {
-		ts = append(ts, bi.Table{Name: name, Columns: biTables[name], Table: catalog.NewTable(stack, "Table-"+name, catalog.TableProps{
-			Database: db, Name: name, Columns: biTables[name], Bucket: curated, Prefix: name + "/", Format: awsglue.DataFormat_PARQUET()})})
+		var cols []icebergtable.Column
+		for _, c := range biTables[name] {
+			cols = append(cols, icebergtable.Column{Name: c.Name, Type: c.Type})
+		}
+		ts = append(ts, bi.Table{Name: name, Columns: biTables[name], Table: icebergtable.New(stack, "Table-"+name, icebergtable.Props{
+			Database: "t_catalog", Name: name, Columns: cols, Bucket: curated, Prefix: name + "/", Key: key})})
 	}
-	bi.NewQuickSight(stack, bi.QuickSightProps{Prefix: "t-lake", Principal: principal, WorkGroup: wg, Results: results, Database: "t_analytics", Tables: ts})
-	bi.NewSpectrum(stack, bi.SpectrumProps{Prefix: "t-lake", Type: "serverless", Name: "lake", Database: "t_analytics", CatalogDatabase: "t_catalog", Tables: ts})
+	bi.NewQuickSight(stack, bi.QuickSightProps{Prefix: "t-lake", Principal: principal, WorkGroup: wg, Results: results, Database: "t_catalog", Tables: ts})
+	bi.NewSpectrum(stack, bi.SpectrumProps{Prefix: "t-lake", Type: "serverless", Name: "lake", Database: "t_catalog", Tables: ts})
 	func() {
 		defer func() { b.misuse = fmt.Sprint(recover()) }()
 		bi.NewSpectrum(stack, bi.SpectrumProps{Prefix: "t", Type: "cluster", Name: "x", Database: "d", Tables: ts})
@@ -67,7 +69,7 @@ func TestQuickSightDatasetPerTable(t *testing.T) {
 	for _, ds := range sets {
 		rel := ds["PhysicalTableMap"].(map[string]any)["curated"].(map[string]any)["RelationalTable"].(map[string]any)
 		name := rel["Name"].(string)
-		if ds["DataSetId"] != "t-lake-"+name || ds["ImportMode"] != "DIRECT_QUERY" || rel["Schema"] != "t_analytics" {
+		if ds["DataSetId"] != "t-lake-"+name || ds["ImportMode"] != "DIRECT_QUERY" || rel["Schema"] != "t_catalog" {
 			t.Errorf("dataset %s = %s", name, constructtest.JSON(ds))
 		}
 		inputs := rel["InputColumns"].([]any)
@@ -99,19 +101,30 @@ func TestQuickSightTypes(t *testing.T) {
 	}
 }
 
-// The roles read the tables' data and definitions (both databases for
-// Spectrum); Spectrum's trust admits redshift and redshift-serverless from
+// Each role reads every table's definition (catalog, database, table) and
+// files (the table's folder: Iceberg's data and metadata), and no other
+// folder; Spectrum's trust admits redshift and redshift-serverless from
 // this account only.
 func TestRolesReadTheTablesOnly(t *testing.T) {
 	tpl := biFixture().tpl
-	pol := constructtest.JSON(constructtest.OfType(tpl, "AWS::IAM::Policy"))
-	for _, want := range []string{":table/t_analytics/orders_daily", ":table/t_analytics/activity", ":table/t_catalog/activity", "athena:StartQueryExecution"} {
-		if !strings.Contains(pol, want) {
-			t.Errorf("policies lack %s", want)
+	for id, p := range constructtest.OfType(tpl, "AWS::IAM::Policy") {
+		pol := constructtest.JSON(p)
+		if !strings.Contains(pol, "QuickSight") && !strings.Contains(pol, "Spectrum") {
+			continue
+		}
+		for name := range biTables {
+			for _, want := range []string{":table/t_catalog/" + name + `"`, ":database/t_catalog\"", `:catalog"`, `/` + name + `/*"`} {
+				if !strings.Contains(pol, want) {
+					t.Errorf("policy %d lacks %s for table %s: %s", id, want, name, pol)
+				}
+			}
+		}
+		if strings.Contains(pol, "s3:PutObject") && !strings.Contains(pol, "results/*") {
+			t.Errorf("policy %d writes outside the results prefix: %s", id, pol)
 		}
 	}
-	if strings.Contains(pol, "s3:PutObject") && !strings.Contains(pol, "results/*") {
-		t.Errorf("a role writes outside the results prefix: %s", pol)
+	if pol := constructtest.JSON(constructtest.OfType(tpl, "AWS::IAM::Policy")); !strings.Contains(pol, "athena:StartQueryExecution") {
+		t.Errorf("no role may query the workgroup: %s", pol)
 	}
 	for _, r := range constructtest.OfType(tpl, "AWS::IAM::Role") {
 		trust := constructtest.JSON(r["AssumeRolePolicyDocument"])

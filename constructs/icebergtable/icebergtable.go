@@ -30,6 +30,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/datalake/constructs/catalog"
 	"github.com/example/datalake/constructs/compliance"
 )
 
@@ -93,6 +94,8 @@ type Table struct {
 	database string
 	name     string
 	location string
+	bucket   awss3.IBucket
+	prefix   string
 }
 
 // New declares the table as scope/id.
@@ -186,7 +189,7 @@ func New(scope constructs.Construct, id string, p Props) *Table {
 		Reason:         "Creating an Iceberg table writes its first metadata file, whose name Glue chooses, under the table's metadata/ folder.",
 		AppliesToRegex: []string{`/^Resource::<.*\.Arn>\/.*metadata\/\*$/g`},
 	})
-	t := &Table{Resource: cr, database: p.Database, name: p.Name, location: location}
+	t := &Table{Resource: cr, database: p.Database, name: p.Name, location: location, bucket: p.Bucket, prefix: p.Prefix}
 	if p.Maintenance != nil {
 		t.maintain(p, arn("table/"+p.Database+"/"+p.Name), arn("catalog"), arn("database/"+p.Database))
 	}
@@ -288,6 +291,22 @@ func provider(stack awscdk.Stack, retention awslogs.RetentionDays) (awsiam.IRole
 
 // TableName is the table's name; Location its s3:// URL.
 func (t *Table) TableName() string { return t.name }
+
+// DatabaseName is the Glue database the table is in.
+func (t *Table) DatabaseName() string { return t.database }
+
+// Bucket holds the table's files (data/ and metadata/ under its prefix).
+func (t *Table) Bucket() awss3.IBucket { return t.bucket }
+
+// GrantRead lets grantee read the table as Athena, Redshift Spectrum or a
+// Spark reader does: its definition (catalog.GrantRead: catalog, database
+// and table), every file under its location (the metadata files name the
+// data and delete files) and, through the bucket's grant, the bucket key
+// that encrypts them.
+func (t *Table) GrantRead(grantee awsiam.IGrantable) {
+	catalog.GrantRead(grantee, t.database, t.name)
+	t.bucket.GrantRead(grantee, jsii.String(t.prefix+"*"))
+}
 
 // Location is the table's s3:// URL (a token while the bucket name is one).
 func (t *Table) Location() string { return t.location }

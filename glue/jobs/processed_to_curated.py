@@ -1,19 +1,25 @@
 """Glue job: processed zone -> curated zone, one job for all datasets.
 
 For every dataset, ``<dataset>_daily``; for every join, ``<join name>``
-(column rules in lakelib.curated and glue/README.md). Only the partitions
-dt >= today(UTC) - lookback_days are recomputed, rows with ``_is_deleted``
-excluded, and written as Snappy Parquet with dynamic partition overwrite,
-so a rerun is idempotent and never touches older partitions. A partition
-of the window that now aggregates to nothing is deleted.
+(column rules in lakelib.curated and glue/README.md). Both are Apache
+Iceberg tables the deployment declares in the catalog database, partitioned
+by ``dt``. A run recomputes the days ``dt >= today(UTC) - lookback_days``,
+the days the raw->processed runs recorded as changed (``--changes_root``)
+and, once, every day from ``--recompute_from``; rows with ``_is_deleted``
+are excluded. Each table's recomputed days are replaced by one Iceberg
+overwrite (one snapshot: a day that now aggregates to nothing goes in the
+same commit), and a table whose recomputation equals what it holds is not
+written at all, so a rerun commits nothing and new curated files mean new
+data (what the freshness alarm counts).
 
 A dataset whose quality verdict (``--quality_root``<dataset>/verdict.json,
 written by its quality job in the same workflow run) failed is skipped, and
-so is every join that uses it: its curated partitions stay as they were
-while the other datasets' output is built (its alarm says why).
+so is every join that uses it: its curated tables stay as they were while
+the other datasets' output is built (its alarm says why).
 
 Arguments (see glue/README.md): --JOB_NAME --datasets --joins
---processed_root --curated_root --database [--lookback_days 3] [--quality_root]
+--processed_root --curated_root --database [--lookback_days 3]
+[--quality_root] [--changes_root] [--recompute_from YYYY-MM-DD]
 """
 
 import functools
@@ -21,7 +27,7 @@ import operator
 import sys
 
 from lakelib import args as jobargs
-from lakelib import changes, curated, hadoopfs, iceberg, partitions, pipeline, quality, schema
+from lakelib import changes, curated, hadoopfs, iceberg, partitions, pipeline, quality, schema, tables
 
 REQUIRED_ARGS = jobargs.PROCESSED_TO_CURATED_REQUIRED
 OPTIONAL_ARGS = jobargs.PROCESSED_TO_CURATED_OPTIONAL
@@ -61,28 +67,14 @@ def agg_expr(agg):
     return expr.cast(agg["type"]).alias(agg["name"])
 
 
-def recomputed(column, start, changed):
-    """Spark condition: a day of the lookback window (>= start) or a changed day."""
-    from pyspark.sql import functions as F
-
-    cond = column >= F.lit(start)
-    if changed:
-        cond = cond | column.isin(sorted(changed))
-    return cond
-
-
-def load_active(spark, cfg, spec, start, changed=()):
-    """Non-deleted rows of the recomputed days of the dataset's Iceberg table, and their days."""
+def load_active(spark, cfg, spec, days):
+    """Non-deleted rows of the recomputed days (SQL condition ``days``) of the dataset's processed table."""
     from pyspark.sql import functions as F
 
     table = iceberg.table_name(cfg.database, spec["name"])
     columns = pipeline.row_columns(spec)
-    df = (spark.table(table)
-          .where(recomputed(F.col(DT), start, changed))
-          .select(*[F.col(f"`{c}`") for c in columns]))
-    df = df.where(~F.coalesce(F.col(schema.DELETED_COLUMN), F.lit(False)))
-    dts = sorted(r[0] for r in df.select(DT).distinct().collect())
-    return df, dts
+    df = spark.table(table).where(F.expr(days)).select(*[F.col(f"`{c}`") for c in columns])
+    return df.where(~F.coalesce(F.col(schema.DELETED_COLUMN), F.lit(False)))
 
 
 def select_output(df, columns):
@@ -121,28 +113,59 @@ def join_frame(frames, join, datasets):
     return select_output(out, columns)
 
 
-def write_table(spark, out, table_root, start, logger, label, changed=()):
-    """Dynamic-overwrite the recomputed partitions of one curated table (window and changed days)."""
-    out = out.cache()
+def ensure_table(spark, cfg, obj, logger):
+    """(Spark name, State) of the curated table of a dataset or join, brought to its declaration.
+
+    Partitioned by dt, the write properties, and the columns the
+    declarations give it today (a new numeric column adds its aggregates).
+    The table must sit under ``--curated_root``, where the job may write.
+    """
+    name = curated.table_name(obj)
+    table = iceberg.table_name(cfg.database, name)
+    columns = curated.curated_columns(obj, cfg.datasets) + [(DT, schema.STRING)]
+    state = tables.ensure(spark, table, iceberg.CURATED_PARTITION_FIELDS, columns, name,
+                          partitions.DEFAULT_TARGET_FILE_MB,
+                          lambda sql: _log(logger, f"processed_to_curated {name}: {sql}"))
+    want = partitions.dataset_path(cfg.curated_root, name)
+    if partitions.ensure_prefix(state.location) != want:
+        raise ValueError(f"curated table {cfg.database}.{name} is located at {state.location}, not at {want} "
+                         "(--curated_root + table name), where this job's role may write")
+    return table, state
+
+
+def publish(spark, table, state, out, days, logger, label):
+    """Replace the recomputed days (SQL condition ``days``) of one curated table with ``out``.
+
+    One Iceberg overwrite: the rows of those days go and ``out``'s come in a
+    single snapshot, so readers see the table before or after, and a day
+    that aggregates to nothing now is emptied in the same commit. Nothing
+    is committed when ``out`` equals the stored rows of those days (as
+    multisets). Returns (days written, days emptied, new snapshot id or None).
+    """
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    columns = list(state.types)
+    # In the table's column order and types; a column the declarations no
+    # longer produce (a dropped numeric column's aggregates) stays NULL.
+    out = out.select(*[(F.col(f"`{c}`") if c in out.columns else F.lit(None)).cast(t).alias(c)
+                       for c, t in state.types.items()])
+    out.persist(StorageLevel.MEMORY_AND_DISK)
+    stored = spark.table(table).where(F.expr(days)).select(*columns)
     written = sorted(row[0] for row in out.select(DT).distinct().collect())
-    if written:
-        (out.repartition(DT)
-            .write.mode("overwrite")
-            .option("partitionOverwriteMode", "dynamic")
-            .option("compression", "snappy")
-            .partitionBy(DT)
-            .parquet(table_root))
-    existing = hadoopfs.list_partition_dts(spark, table_root)
-    stale = partitions.stale_partitions(existing, written, start)
-    # A changed day before the window that now aggregates to nothing (its
-    # only rows moved to another day) is stale too.
-    stale = sorted(set(stale) | (set(changed) & set(existing)) - set(written))
-    for dt in stale:
-        hadoopfs.delete_recursive(spark, partitions.partition_path(table_root, dt))
+    before = sorted(row[0] for row in stored.select(DT).distinct().collect())
+    emptied = sorted(set(before) - set(written))
+    snapshot = None
+    if out.exceptAll(stored).isEmpty() and stored.exceptAll(out).isEmpty():
+        _log(logger, f"processed_to_curated {label}: unchanged, nothing committed (days {', '.join(written) or 'none'})")
+        written, emptied = [], []
+    else:
+        out.writeTo(table).overwrite(F.expr(days))
+        snapshot = tables.state(spark, table).snapshot_id
+        _log(logger, f"processed_to_curated {label}: replaced days [{', '.join(written)}]"
+                     + (f", emptied [{', '.join(emptied)}]" if emptied else "") + f" (snapshot {snapshot})")
     out.unpersist()
-    _log(logger, f"processed_to_curated {label}: wrote partitions [{', '.join(written)}]"
-                 + (f", deleted emptied partitions [{', '.join(stale)}]" if stale else ""))
-    return written, stale
+    return written, emptied, snapshot
 
 
 def read_changes(spark, cfg, datasets, logger):
@@ -166,9 +189,8 @@ def read_changes(spark, cfg, datasets, logger):
 def run(spark, cfg, logger=None, today=None):
     today = today or partitions.today_utc()
     start = partitions.lookback_start(today, cfg.lookback_days)
-    _log(logger, f"processed_to_curated: recomputing dt >= {start} "
-                 f"(expected {', '.join(partitions.lookback_partitions(today, cfg.lookback_days))})")
-    frames = {}
+    if cfg.recompute_from and cfg.recompute_from < start:
+        start = cfg.recompute_from
     summary = {}
     states = {}
     if cfg.quality_root:
@@ -182,16 +204,16 @@ def run(spark, cfg, logger=None, today=None):
     summary["_skipped"] = skipped
     changed, consumed = read_changes(spark, cfg, datasets, logger)
     summary["_changed_days"] = sorted(changed)
-    for spec in datasets:
-        df, dts = load_active(spark, cfg, spec, start, changed)
-        frames[spec["name"]] = df
-        table = curated.table_name(spec)
-        root = partitions.dataset_path(cfg.curated_root, table)
-        summary[table] = write_table(spark, daily_frame(df, spec, cfg.datasets), root, start, logger, table, changed)
-    for join in joins:
-        root = partitions.dataset_path(cfg.curated_root, curated.table_name(join))
-        summary[join["name"]] = write_table(
-            spark, join_frame(frames, join, cfg.datasets), root, start, logger, join["name"], changed)
+    days = iceberg.recomputed_days_sql(start, changed)
+    _log(logger, f"processed_to_curated: recomputing {days}")
+    frames = {spec["name"]: load_active(spark, cfg, spec, days) for spec in datasets}
+    for obj in list(datasets) + list(joins):
+        table, state = ensure_table(spark, cfg, obj, logger)
+        if curated.is_join(obj):
+            out = join_frame(frames, obj, cfg.datasets)
+        else:
+            out = daily_frame(frames[obj["name"]], obj, cfg.datasets)
+        summary[curated.table_name(obj)] = publish(spark, table, state, out, days, logger, curated.table_name(obj))
     # Only now, with every table written: a failure above leaves the records
     # for the next run, which recomputes the same days again.
     for path in consumed:
@@ -213,8 +235,6 @@ def main(argv=None):
     glue_context = GlueContext(sc)
     spark = glue_context.spark_session
     spark.conf.set("spark.sql.session.timeZone", "UTC")
-    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
-    spark.conf.set("spark.sql.parquet.compression.codec", "snappy")
     logger = glue_context.get_logger()
 
     job = Job(glue_context)

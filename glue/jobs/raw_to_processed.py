@@ -24,7 +24,7 @@ import sys
 import uuid
 
 from lakelib import args as jobargs
-from lakelib import changes, dedup, envelope, hadoopfs, iceberg, landing, partitions, pipeline, quarantine, schema
+from lakelib import changes, dedup, envelope, hadoopfs, iceberg, landing, partitions, pipeline, quarantine, schema, tables
 
 REQUIRED_ARGS = jobargs.RAW_TO_PROCESSED_REQUIRED
 OPTIONAL_ARGS = jobargs.RAW_TO_PROCESSED_OPTIONAL
@@ -142,35 +142,12 @@ def run(glue_context, spark, cfg, logger=None, now=None):
     return counts
 
 
-def table_state(spark, table):
-    """(current snapshot id or None, its summary, partition fields, properties, {column: Spark type}).
-
-    Read through Iceberg's own API: the *current* snapshot, which after a
-    rollback is not the newest one committed.
-    """
-    jtable = spark._jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(spark._jsparkSession, table.replace("`", ""))
-    jtable.refresh()
-    current = jtable.currentSnapshot()
-    snapshot_id = current.snapshotId() if current is not None else None
-    summary = {str(k): str(v) for k, v in dict(current.summary()).items()} if current is not None else {}
-    jschema = jtable.schema()
-    # The partition spec as (transform, source column).
-    fields = [(str(pf.transform().toString()), str(jschema.findColumnName(pf.sourceId()))) for pf in jtable.spec().fields()]
-    props = {str(k): str(v) for k, v in dict(jtable.properties()).items()}
-    types = {f.name: f.dataType.simpleString() for f in spark.table(table).schema.fields}
-    return snapshot_id, summary, fields, props, types
-
-
 def ensure_table(spark, cfg, logger):
-    """Bring the processed table to the declared partition spec, properties and columns (idempotent)."""
+    """(table name, its State) after bringing it to the declared spec, properties and columns (idempotent)."""
     table = iceberg.table_name(cfg.database, cfg.table)
-    _, _, fields, props, types = table_state(spark, table)
-    statements = iceberg.add_column_statements(table, cfg.spec, types)
-    statements += iceberg.ensure_statements(table, cfg.spec, fields, props, cfg.target_file_mb)
-    for sql in statements:
-        _log(logger, f"raw_to_processed {cfg.spec['name']}: {sql}")
-        spark.sql(sql)
-    return table
+    return table, tables.ensure(spark, table, iceberg.partition_fields(cfg.spec), iceberg.processed_table_columns(cfg.spec),
+                  cfg.spec["name"], cfg.target_file_mb,
+                  lambda sql: _log(logger, f"raw_to_processed {cfg.spec['name']}: {sql}"))
 
 
 def write_processed(spark, cfg, valid, key_columns, picker, counts, logger, now=None, run_id=None):
@@ -182,8 +159,8 @@ def write_processed(spark, cfg, valid, key_columns, picker, counts, logger, now=
     name = spec["name"]
     now = now or datetime.datetime.now(schema.UTC)
     run_id = run_id or now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
-    table = ensure_table(spark, cfg, logger)
-    before, _, _, _, types = table_state(spark, table)
+    table, current = ensure_table(spark, cfg, logger)
+    before, types = current.snapshot_id, current.types
     columns = pipeline.row_columns(spec)
     latest = (valid.map(lambda r: (dedup.dedup_key(r, key_columns), r))
               .reduceByKey(picker)
@@ -212,8 +189,8 @@ def write_processed(spark, cfg, valid, key_columns, picker, counts, logger, now=
                             changes.change_record(name, changed, schema.format_timestamp(now)))
     spark.sql(iceberg.merge_sql(table, view, spec, dts))
     batch.unpersist()
-    after, summary, _, _, _ = table_state(spark, table)
-    commit = iceberg.commit_counts(before, after, summary)
+    after = tables.state(spark, table)
+    commit = iceberg.commit_counts(before, after.snapshot_id, after.summary)
     counts["written"] = commit["written"]
     counts["replaced"] = commit["replaced"]
     # Rows older than (or equal to) the stored version of their key.

@@ -46,7 +46,10 @@ PROCESSED_TO_CURATED_REQUIRED = ("JOB_NAME", "datasets", "joins", "processed_roo
 # failed is skipped (its quality gate gates only that dataset). Empty: no gate.
 # changes_root: s3://<processed>/_changes/; the days recorded there are
 # recomputed besides the lookback window. Empty: the window only.
-PROCESSED_TO_CURATED_OPTIONAL = {"lookback_days": "3", "quality_root": "", "changes_root": ""}
+# recompute_from: a day (YYYY-MM-DD); this run recomputes every day from it
+# on, besides the window: a one-off rebuild (README, "Migration"; after a
+# declaration adds a numeric column, to fill its aggregates for old days).
+PROCESSED_TO_CURATED_OPTIONAL = {"lookback_days": "3", "quality_root": "", "changes_root": "", "recompute_from": ""}
 
 MAX_LOOKBACK_DAYS = 366
 
@@ -267,6 +270,7 @@ class ProcessedToCuratedConfig:
     # The Glue database of the processed Iceberg tables (named like the datasets).
     database: str = ""
     changes_root: str = ""
+    recompute_from: str = ""
 
 
 def parse_raw_to_processed_args(args):
@@ -329,7 +333,18 @@ def parse_processed_to_curated_args(args):
                       if (args.get("quality_root") or "").strip() else ""),
         database=parse_identifier("database", _arg(args, "database")),
         changes_root=_optional_prefix("changes_root", args.get("changes_root")),
+        recompute_from=_optional_day("recompute_from", args.get("recompute_from")),
     )
+
+
+def _optional_day(name, raw):
+    """An optional day argument (YYYY-MM-DD, "" when absent)."""
+    if raw is None or not str(raw).strip():
+        return ""
+    try:
+        return partitions.parse_dt(str(raw).strip()).isoformat()
+    except ValueError:
+        raise ArgumentError(f"--{name} must be a day as YYYY-MM-DD (e.g. 2024-01-31), got {raw!r}") from None
 
 
 def _optional_prefix(name, raw):

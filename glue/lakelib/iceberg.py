@@ -1,13 +1,14 @@
-"""The processed tables as Apache Iceberg (format v2): spec, properties, MERGE.
+"""The lake's Apache Iceberg tables (format v2): spec, properties, MERGE, overwrite.
 
-The deployment declares each processed table in the Glue Data Catalog as
-an Iceberg table (columns, location, format v2). What CloudFormation cannot
-declare there (the partition spec and the write properties: see the
-processing stack) the raw->processed job sets on its first run, with
-``ensure_statements``: idempotent ALTER TABLE statements that do nothing
-when the table already matches the declaration.
+The deployment declares each processed and curated table in the Glue Data
+Catalog as an Iceberg table (columns, location, format v2). What
+CloudFormation cannot declare there (the partition spec and the write
+properties: see constructs/icebergtable) the jobs set on their first run,
+with ``ensure_statements`` and ``add_column_statements``: idempotent ALTER
+TABLE statements that do nothing when the table already matches.
 
-Partitioning, from the declaration's ``partitioning`` (default event_day):
+Processed tables, partitioned from the declaration's ``partitioning``
+(default event_day):
 
 - ``event_day``: identity on ``dt`` (the event day). For append-mostly data
   whose versions of a key share the event day (events re-delivered with the
@@ -16,12 +17,17 @@ Partitioning, from the declaration's ``partitioning`` (default event_day):
   entities (orders): an update of a row stays in its bucket, so the MERGE
   touches the buckets of the batch's keys, never moves a row across days.
 
-Every row is written with MERGE INTO ... "newer wins" (``newer_condition``):
-a late older version never overwrites a newer one, a tie keeps the stored
-row (a rerun changes nothing). The commit is one Iceberg snapshot: readers
-see the table before or after it, never between.
+Every processed row is written with MERGE INTO ... "newer wins"
+(``newer_condition``): a late older version never overwrites a newer one, a
+tie keeps the stored row (a rerun changes nothing).
 
-Pure functions of the declaration; no pyspark import.
+Curated tables are identity-partitioned on ``dt``; the curated job replaces
+the days it recomputed with one overwrite (``recomputed_days_sql``).
+
+Each write is one Iceberg snapshot: readers see a table before or after it,
+never between.
+
+Pure functions of the declarations; no pyspark import.
 """
 
 from __future__ import annotations
@@ -66,8 +72,14 @@ def table_name(database, table):
     return f"{CATALOG}.{quote(database)}.{quote(table)}"
 
 
+# The curated tables' partition spec: one partition per event day, so the
+# curated job's overwrite of recomputed days replaces whole partitions (a
+# metadata operation: no file is rewritten).
+CURATED_PARTITION_FIELDS = [("identity", schema.PARTITION_COLUMN)]
+
+
 def partition_fields(spec):
-    """The declared partition spec as Iceberg's ``partitions`` metadata names it.
+    """The declared partition spec of a processed table, as Iceberg's ``partitions`` metadata names it.
 
     (transform, source column) pairs: ("identity", "dt") or ("bucket[16]", key).
     """
@@ -101,17 +113,20 @@ def table_properties(target_file_mb=partitions.DEFAULT_TARGET_FILE_MB):
     }
 
 
-def ensure_statements(table, spec, current_fields, current_properties, target_file_mb=partitions.DEFAULT_TARGET_FILE_MB):
-    """ALTER TABLE statements bringing ``table`` to the declared spec and properties.
+def ensure_statements(table, want_fields, current_fields, current_properties,
+                      target_file_mb=partitions.DEFAULT_TARGET_FILE_MB):
+    """ALTER TABLE statements bringing ``table`` to a partition spec and the write properties.
 
-    ``current_fields``: (transform, source column) of the table's current
-    partition spec; ``current_properties``: its properties. Returns [] when
-    nothing differs. A table that was partitioned differently (the
+    ``want_fields``: the (transform, source column) pairs the table must be
+    partitioned by (``partition_fields(spec)`` for a processed table,
+    ``CURATED_PARTITION_FIELDS`` for a curated one); ``current_fields``: the
+    table's current spec; ``current_properties``: its properties. Returns []
+    when nothing differs. A table that was partitioned differently (the
     declaration's partitioning changed) gets the old fields dropped: Iceberg
     keeps old files in their old layout and writes new ones in the new.
     """
     out = []
-    want = partition_fields(spec)
+    want = list(want_fields)
     if list(current_fields) != want:
         for field in current_fields:
             if field not in want:
@@ -127,6 +142,11 @@ def ensure_statements(table, spec, current_fields, current_properties, target_fi
     return out
 
 
+def processed_table_columns(spec):
+    """[(name, hive type)] of a dataset's processed table: the processed columns, then dt."""
+    return schema.processed_columns(spec) + [(schema.PARTITION_COLUMN, schema.STRING)]
+
+
 # Spark's simpleString of each declared type; a timestamp column may also be
 # timestamp_ntz (Iceberg's timestamp without zone: values are UTC either way).
 _SPARK_TYPES = {schema.STRING: ("string",), schema.BIGINT: ("bigint",), schema.DOUBLE: ("double",),
@@ -134,22 +154,25 @@ _SPARK_TYPES = {schema.STRING: ("string",), schema.BIGINT: ("bigint",), schema.D
                 schema.DATE: ("date",)}
 
 
-def add_column_statements(table, spec, current_types):
+def add_column_statements(table, columns, current_types, declared_by):
     """ALTER TABLE ADD COLUMN for declared columns the table lacks (schema evolution).
 
-    ``current_types``: {column: Spark simpleString} of the table. A column
-    whose stored type differs from its declaration is an error naming both:
-    Iceberg cannot change it in place (drop and re-declare the column).
+    ``columns``: [(name, hive type)] the table must have (e.g.
+    ``processed_table_columns(spec)``); ``current_types``: {column: Spark
+    simpleString} of the table; ``declared_by`` names the declaration in
+    the error. A column whose stored type differs from its declaration is an
+    error naming both: Iceberg cannot change it in place (drop and
+    re-declare the column).
     """
     out, wrong = [], []
-    for name, hive_type in schema.processed_columns(spec) + [(schema.PARTITION_COLUMN, schema.STRING)]:
+    for name, hive_type in columns:
         have = current_types.get(name)
         if have is None:
             out.append(f"ALTER TABLE {table} ADD COLUMN {quote(name)} {hive_type}")
         elif have not in _SPARK_TYPES.get(hive_type, (hive_type,)):
             wrong.append(f"{name} is {have} in the table but declared {hive_type}")
     if wrong:
-        raise ValueError(f"table {table} does not match the declaration of {spec['name']}: " + "; ".join(wrong))
+        raise ValueError(f"table {table} does not match the declaration of {declared_by}: " + "; ".join(wrong))
     return out
 
 
@@ -222,3 +245,21 @@ def commit_counts(before_snapshot, after_snapshot, summary):
         "replaced": int(summary.get("added-position-deletes", 0)) + int(summary.get("deleted-records", 0)),
         "snapshot_id": after_snapshot,
     }
+
+
+def recomputed_days_sql(start, changed=()):
+    """SQL condition on ``dt`` selecting the days a curated run recomputes.
+
+    The window (``dt >= start``) and the changed days before it (from the
+    change records). The curated job reads the current rows with it and
+    overwrites with it, so the overwrite replaces exactly the recomputed
+    days, emptied days included, in one snapshot.
+    """
+    start = partitions.parse_dt(start).isoformat()
+    dt = quote(schema.PARTITION_COLUMN)
+    cond = f"{dt} >= '{start}'"
+    before = sorted({partitions.parse_dt(d).isoformat() for d in changed} - {start})
+    before = [d for d in before if d < start]
+    if before:
+        cond += f" OR {dt} IN (" + ", ".join(f"'{d}'" for d in before) + ")"
+    return f"({cond})"

@@ -1,4 +1,4 @@
-"""The ``dt=YYYY-MM-DD`` partitions: derivation, paths, windows (Iceberg sizes the processed files)."""
+"""The ``dt=YYYY-MM-DD`` event days: derivation, paths, windows; the target file size of the tables."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import re
 from . import schema
 
 DT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DIR_RE = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})/?$")
 
 MIB = 1024 * 1024
 MIN_TARGET_FILE_MB = 128
@@ -53,23 +52,6 @@ def dataset_path(root, name):
     return f"{ensure_prefix(root)}{name}/"
 
 
-def parse_partition_dirs(names):
-    """The sorted, distinct dt values of ``dt=YYYY-MM-DD`` directory names or paths.
-
-    Anything else (``_temporary``, ``.spark-staging-*``, files) is ignored.
-    """
-    found = set()
-    for name in names:
-        m = _DIR_RE.search(str(name).rstrip("/") + "/")
-        if m:
-            try:
-                parse_dt(m.group(1))
-            except ValueError:
-                continue
-            found.add(m.group(1))
-    return sorted(found)
-
-
 def today_utc(now=None):
     """Today's date in UTC (``now`` is an aware datetime, default the clock)."""
     now = now or _dt.datetime.now(schema.UTC)
@@ -81,24 +63,3 @@ def lookback_start(today, lookback_days):
     if lookback_days < 0:
         raise ValueError(f"lookback_days must be >= 0, got {lookback_days}")
     return (today - _dt.timedelta(days=lookback_days)).isoformat()
-
-
-def lookback_partitions(today, lookback_days):
-    """Every dt from ``today - lookback_days`` to ``today`` inclusive, ascending."""
-    start = parse_dt(lookback_start(today, lookback_days))
-    return [(start + _dt.timedelta(days=i)).isoformat() for i in range(lookback_days + 1)]
-
-
-def in_window(dt, start):
-    """Whether partition ``dt`` is in the window that begins at ``start``."""
-    return dt >= start
-
-
-def stale_partitions(existing, written, start=None):
-    """Existing partitions (>= start if given) that this run rewrote to nothing.
-
-    Dynamic partition overwrite only replaces partitions that receive rows,
-    so these must be deleted explicitly for a recompute to be exact.
-    """
-    written = set(written)
-    return sorted(dt for dt in set(existing) if dt not in written and (start is None or dt >= start))

@@ -50,7 +50,8 @@ class ContractTest(unittest.TestCase):
                                                        "lookback_days"))
         self.assertEqual(args.PROCESSED_TO_CURATED_REQUIRED, ("JOB_NAME", "datasets", "joins", "processed_root",
                                                               "curated_root", "database"))
-        self.assertEqual(args.PROCESSED_TO_CURATED_OPTIONAL, {"lookback_days": "3", "quality_root": "", "changes_root": ""})
+        self.assertEqual(args.PROCESSED_TO_CURATED_OPTIONAL, {"lookback_days": "3", "quality_root": "", "changes_root": "",
+                                                              "recompute_from": ""})
         self.assertEqual(args.QUALITY_CHECK_OPTIONAL,
                          {"verdict_path": "", "metrics_namespace": "DataLake/Quality", "environment": ""})
 
@@ -206,6 +207,15 @@ class CuratedArgsTest(unittest.TestCase):
 
     def test_empty_joins_are_fine(self):
         self.assertEqual(args.parse_processed_to_curated_args(curated_args(joins="[]")).joins, [])
+
+    def test_recompute_from_is_a_day(self):
+        self.assertEqual(args.parse_processed_to_curated_args(curated_args()).recompute_from, "")
+        self.assertEqual(args.parse_processed_to_curated_args(curated_args(recompute_from=" 2023-01-31 ")).recompute_from,
+                         "2023-01-31")
+        for bad in ("2023-02-30", "31/01/2023", "2023-01-31T00:00:00Z"):
+            with self.subTest(bad=bad), self.assertRaises(ArgumentError) as ctx:
+                args.parse_processed_to_curated_args(curated_args(recompute_from=bad))
+            self.assertEqual(str(ctx.exception), f"--recompute_from must be a day as YYYY-MM-DD (e.g. 2024-01-31), got {bad!r}")
 
 
 if __name__ == "__main__":

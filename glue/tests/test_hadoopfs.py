@@ -93,12 +93,7 @@ class HadoopFsTest(unittest.TestCase):
         self.assertEqual(hadoopfs.list_files(self.spark, "s3://p/orders/"), [("s3://p/orders/dt=2024-05-01/a.parquet", 10, 1000)])
         self.assertEqual(hadoopfs.list_files(self.spark, "s3://p/missing/"), [])
 
-    def test_list_partition_dts(self):
-        self.assertEqual(hadoopfs.list_partition_dts(self.spark, "s3://p/orders/"), ["2024-05-01", "2024-05-02"])
-        self.assertEqual(hadoopfs.list_partition_dts(self.spark, "s3://p/missing/"), [])
-
-    def test_exists_and_delete(self):
-        self.assertTrue(hadoopfs.exists(self.spark, "s3://p/orders/"))
+    def test_delete(self):
         self.assertTrue(hadoopfs.delete_recursive(self.spark, "s3://p/orders/dt=2024-05-01/"))
         self.assertFalse(hadoopfs.delete_recursive(self.spark, "s3://p/orders/dt=2024-04-01/"))
         self.assertEqual(self.fs.deleted, [("s3://p/orders/dt=2024-05-01/", True)])

@@ -10,7 +10,7 @@ import unittest
 import support  # noqa: F401  (puts glue/ on sys.path)
 from support import ts
 
-from lakelib import dedup, iceberg, schema
+from lakelib import curated, dedup, iceberg, schema
 
 try:  # in the .venv of make test (requirements-ci.txt); not stdlib
     import duckdb
@@ -45,18 +45,18 @@ class LayoutTest(unittest.TestCase):
 
     def test_ensure_adds_the_spec_to_a_table_created_unpartitioned(self):
         spec = spec_with(partitioning="key_bucket", key_buckets=8)
-        sql = iceberg.ensure_statements(T, spec, [], {})
+        sql = iceberg.ensure_statements(T, iceberg.partition_fields(spec), [], {})
         self.assertIn(f"ALTER TABLE {T} ADD PARTITION FIELD bucket(8, `order_id`)", sql)
         self.assertTrue(any("'write.merge.mode' = 'merge-on-read'" in s for s in sql), sql)
 
     def test_ensure_is_idempotent(self):
         for spec in support.datasets():
             props = iceberg.table_properties(300)
-            self.assertEqual(iceberg.ensure_statements(T, spec, iceberg.partition_fields(spec), props, 300), [])
+            self.assertEqual(iceberg.ensure_statements(T, iceberg.partition_fields(spec), iceberg.partition_fields(spec), props, 300), [])
 
     def test_a_changed_partitioning_drops_the_old_field(self):
         spec = spec_with(partitioning="key_bucket")
-        sql = iceberg.ensure_statements(T, spec, [("identity", "dt")], iceberg.table_properties())
+        sql = iceberg.ensure_statements(T, iceberg.partition_fields(spec), [("identity", "dt")], iceberg.table_properties())
         self.assertEqual(sql, [f"ALTER TABLE {T} DROP PARTITION FIELD `dt`",
                                f"ALTER TABLE {T} ADD PARTITION FIELD bucket(16, `order_id`)"])
 
@@ -72,27 +72,74 @@ class LayoutTest(unittest.TestCase):
                             for p in schema.spec_problems(spec_with(partitioning="key_bucket", key_buckets=2000))))
 
 
+def add_columns(spec, have):
+    return iceberg.add_column_statements(T, iceberg.processed_table_columns(spec), have, spec["name"])
+
+
 class SchemaEvolutionTest(unittest.TestCase):
     def test_missing_declared_columns_are_added(self):
         spec = support.dataset("clickstream")
         have = {n: "timestamp" if t == "timestamp" else t for n, t in schema.processed_columns(spec)}
         have["dt"] = "string"
-        self.assertEqual(iceberg.add_column_statements(T, spec, have), [])
+        self.assertEqual(add_columns(spec, have), [])
         del have["page_url"]
-        self.assertEqual(iceberg.add_column_statements(T, spec, have), [f"ALTER TABLE {T} ADD COLUMN `page_url` string"])
+        self.assertEqual(add_columns(spec, have), [f"ALTER TABLE {T} ADD COLUMN `page_url` string"])
 
     def test_a_timestamp_without_zone_is_accepted(self):
         spec = support.dataset("clickstream")
         have = {n: "timestamp_ntz" if t == "timestamp" else t for n, t in schema.processed_columns(spec)}
         have["dt"] = "string"
-        self.assertEqual(iceberg.add_column_statements(T, spec, have), [])
+        self.assertEqual(add_columns(spec, have), [])
 
     def test_a_changed_type_names_the_column(self):
         spec = support.dataset("clickstream")
         have = dict(schema.processed_columns(spec), dt="string", duration_ms="string")
         with self.assertRaises(ValueError) as ctx:
-            iceberg.add_column_statements(T, spec, have)
+            add_columns(spec, have)
         self.assertIn("duration_ms is string in the table but declared bigint", str(ctx.exception))
+        self.assertIn("declaration of clickstream", str(ctx.exception))
+
+    def test_curated_tables_gain_the_columns_a_declaration_adds(self):
+        # A new numeric column of a dataset adds sum_/min_/max_ columns to its
+        # daily table: the curated job adds them to the Iceberg table.
+        spec = support.dataset("orders")
+        cols = curated.curated_columns(spec, support.datasets()) + [("dt", "string")]
+        have = dict(cols)
+        self.assertEqual(iceberg.add_column_statements(T, cols, have, "orders_daily"), [])
+        grown = dict(spec, columns=spec["columns"] + [{"name": "discount", "type": "double"}])
+        new = curated.curated_columns(grown, support.datasets()) + [("dt", "string")]
+        self.assertEqual(iceberg.add_column_statements(T, new, have, "orders_daily"),
+                         [f"ALTER TABLE {T} ADD COLUMN `{c}_discount` double" for c in ("sum", "min", "max")])
+
+    def test_curated_tables_are_partitioned_by_day(self):
+        self.assertEqual(iceberg.ensure_statements(T, iceberg.CURATED_PARTITION_FIELDS, [], iceberg.table_properties())[0],
+                         f"ALTER TABLE {T} ADD PARTITION FIELD `dt`")
+
+
+class RecomputedDaysTest(unittest.TestCase):
+    def test_window_only(self):
+        self.assertEqual(iceberg.recomputed_days_sql("2024-05-01"), "(`dt` >= '2024-05-01')")
+
+    def test_changed_days_before_the_window_are_named(self):
+        # Days inside the window are already covered; duplicates go.
+        self.assertEqual(iceberg.recomputed_days_sql("2024-05-01", ["2024-05-03", "2024-04-02", "2024-03-30", "2024-04-02"]),
+                         "(`dt` >= '2024-05-01' OR `dt` IN ('2024-03-30', '2024-04-02'))")
+
+    def test_days_are_validated(self):
+        with self.assertRaises(ValueError):
+            iceberg.recomputed_days_sql("2024-05-01", ["2024-04-02'; DROP TABLE x; --"])
+
+    def test_the_condition_selects_exactly_the_recomputed_days(self):
+        if duckdb is None:
+            self.skipTest("duckdb is installed by make test (requirements-ci.txt)")
+        days = [f"2024-04-{d:02d}" for d in range(1, 31)] + ["2024-05-01", "2024-05-02"]
+        cond = iceberg.recomputed_days_sql("2024-04-28", ["2024-04-03", "2024-04-29"])
+        con = duckdb.connect()
+        con.execute("CREATE TABLE t (dt VARCHAR)")
+        con.executemany("INSERT INTO t VALUES (?)", [[d] for d in days])
+        sql = sqlglot.transpile(f"SELECT dt FROM t WHERE {cond} ORDER BY dt", read="spark", write="duckdb")[0]
+        got = [r[0] for r in con.execute(sql).fetchall()]
+        self.assertEqual(got, ["2024-04-03", "2024-04-28", "2024-04-29", "2024-04-30", "2024-05-01", "2024-05-02"])
 
 
 class MergeTest(unittest.TestCase):

@@ -39,11 +39,6 @@ class PathTest(unittest.TestCase):
         self.assertEqual(partitions.dataset_path("s3://c", "orders_daily"), "s3://c/orders_daily/")
         self.assertEqual(partitions.dataset_path("s3://c/", "customer_activity"), "s3://c/customer_activity/")
 
-    def test_parse_partition_dirs(self):
-        names = ["dt=2024-05-02", "dt=2024-05-01/", "s3://p/orders/dt=2024-04-30", "_temporary",
-                 ".spark-staging-123", "dt=2024-13-01", "dt=latest", "part-0000.parquet", "dt=2024-05-01"]
-        self.assertEqual(partitions.parse_partition_dirs(names), ["2024-04-30", "2024-05-01", "2024-05-02"])
-
 
 class LookbackTest(unittest.TestCase):
     def test_lookback_start(self):
@@ -52,23 +47,9 @@ class LookbackTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             partitions.lookback_start(dt.date(2024, 3, 2), -1)
 
-    def test_lookback_partitions(self):
-        self.assertEqual(partitions.lookback_partitions(dt.date(2024, 3, 1), 3),
-                         ["2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01"])
-        self.assertEqual(partitions.lookback_partitions(dt.date(2024, 1, 1), 0), ["2024-01-01"])
-        self.assertEqual(partitions.lookback_partitions(dt.date(2024, 1, 1), 1), ["2023-12-31", "2024-01-01"])
-
-    def test_in_window_and_today(self):
-        self.assertTrue(partitions.in_window("2024-05-01", "2024-05-01"))
-        self.assertFalse(partitions.in_window("2024-04-30", "2024-05-01"))
+    def test_today(self):
         late_evening_west = dt.datetime(2024, 5, 1, 20, tzinfo=dt.timezone(dt.timedelta(hours=-7)))
         self.assertEqual(partitions.today_utc(late_evening_west), dt.date(2024, 5, 2))
-
-    def test_stale_partitions(self):
-        self.assertEqual(partitions.stale_partitions(["2024-05-01", "2024-05-02", "2024-05-03"], ["2024-05-02"]),
-                         ["2024-05-01", "2024-05-03"])
-        self.assertEqual(partitions.stale_partitions(["2024-04-01", "2024-05-02", "2024-05-03"], ["2024-05-02"],
-                                                     start="2024-05-01"), ["2024-05-03"])
 
 
 if __name__ == "__main__":

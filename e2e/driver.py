@@ -1584,7 +1584,10 @@ def merge_against_history(glue, specs, jobs_by_dataset, s3_root, log):
               (got.get("batch_rows"), got.get("written"), got.get("superseded_by_stored")) == (2 + n_new + n_move, 1 + n_new + n_move, 1),
               f"counts {got}")
         keyof = pl["keyof"]
-        after = {keyof(r): r for r in glue.iceberg_rows(pl["db"], pl["name"])}
+        after_rows = glue.iceberg_rows(pl["db"], pl["name"])
+        after = {keyof(r): r for r in after_rows}
+        check(f"merge: {ds} still holds one row per key", len(after_rows) == len(after),
+              f"{len(after_rows)} rows, {len(after)} keys")
         ka, kb = keyof(pl["a"]), keyof(pl["b"])
         check(f"merge: {ds} the newer version of a stored key replaced it", ms(after[ka]["_received_at"]) == now_ms, f"{after.get(ka)}")
         check(f"merge: {ds} a late older version left the stored row as it was", after[kb] == pl["b"], f"stored {pl['b']}, now {after.get(kb)}")

@@ -98,7 +98,7 @@ def run(glue_context, spark, cfg, logger=None, now=None):
 
     lines, manifest, csv_files = read_sources(glue_context, spark, cfg)
     counts = {"read": 0, "valid": 0, "quarantined": 0, "deleted": 0, "written": 0, "replaced": 0,
-              "batch_rows": 0, "superseded_in_batch": 0, "superseded_by_stored": 0, "partitions_written": 0,
+              "batch_rows": 0, "superseded_in_batch": 0, "superseded_by_stored": 0, "stored_matches": 0, "partitions_written": 0,
               "days_changed": 0, "csv_files": len(csv_files)}
     if lines is None:
         _log(logger, f"raw_to_processed {name}: nothing new to read " + json.dumps(counts, sort_keys=True))
@@ -177,17 +177,27 @@ def write_processed(spark, cfg, valid, key_columns, picker, counts, logger, now=
     view = f"batch_{name}"
     batch.createOrReplaceTempView(view)
     changed = set(dts)
+    stored_keys = None
     if iceberg.partitioning(spec) == iceberg.KEY_BUCKET:
-        # The days the replaced rows leave (an event_day MERGE only matches
-        # inside the batch's days).
-        changed |= {r[0] for r in spark.sql(iceberg.left_days_sql(table, view, spec)).collect()}
+        # One read of the table's keys finds the stored rows the batch
+        # matches: the days replaced rows leave (an event_day MERGE only
+        # matches inside the batch's days), and the keys that limit the
+        # MERGE's join.
+        matches = spark.sql(iceberg.stored_matches_sql(
+            table, view, spec, broadcast=counts["batch_rows"] <= iceberg.MAX_BROADCAST_BATCH))
+        matches.persist(StorageLevel.MEMORY_AND_DISK)
+        changed |= {r[0] for r in matches.select("dt").distinct().collect()}
+        counts["stored_matches"] = matches.count()
+        if counts["stored_matches"] <= iceberg.MAX_KEY_FILTER and iceberg.can_filter_keys(spec):
+            stored_keys = [r[0] for r in matches.select("key").collect()]
+        matches.unpersist()
     counts["days_changed"] = len(changed)
     if cfg.changes_path:
         # Before the commit: a record of a run that then fails only makes
         # curated recompute an unchanged day.
         hadoopfs.write_text(spark, cfg.changes_path + changes.record_name(run_id),
                             changes.change_record(name, changed, schema.format_timestamp(now)))
-    spark.sql(iceberg.merge_sql(table, view, spec, dts))
+    spark.sql(iceberg.merge_sql(table, view, spec, dts, stored_keys))
     batch.unpersist()
     after = tables.state(spark, table)
     commit = iceberg.commit_counts(before, after.snapshot_id, after.summary)

@@ -204,12 +204,28 @@ def newer_condition(spec, new="s", old="t"):
     return cond
 
 
-def merge_sql(table, source, spec, batch_dts):
+# A key_bucket MERGE names the stored keys the batch matches (found first by
+# stored_matches_sql) when there are at most this many: the filter reaches
+# the table scan, so the MERGE's join (an outer join, which Spark shuffles
+# on both sides) receives those rows instead of the whole table. With more
+# keys than this the MERGE runs unfiltered (correct, slower).
+MAX_KEY_FILTER = 10_000
+# stored_matches_sql broadcasts the batch (its key and version columns)
+# when it has at most this many rows, so the table is read, not shuffled.
+MAX_BROADCAST_BATCH = 500_000
+# Key types the filter can name as literals.
+_KEY_LITERAL_TYPES = (schema.STRING, schema.BIGINT, schema.DATE)
+
+
+def merge_sql(table, source, spec, batch_dts, stored_keys=None):
     """The MERGE INTO statement writing a de-duplicated batch (view ``source``).
 
     The batch holds at most one row per key (dedup inside the batch first).
     For event_day tables the match is limited to the batch's days, which
     Iceberg turns into a partition filter: the run reads those days only.
+    ``stored_keys`` (key_bucket): the first-key values of the stored rows
+    the batch matches (``stored_matches_sql``), or None when not known: the
+    match is limited to them (none: nothing matches, every row is inserted).
     """
     keys = dedup.dedup_key_columns(spec)
     on = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in keys)
@@ -218,16 +234,58 @@ def merge_sql(table, source, spec, batch_dts):
             raise ValueError("an event_day MERGE needs the batch's days")
         days = ", ".join(f"'{partitions.parse_dt(d).isoformat()}'" for d in sorted(batch_dts))
         on += f" AND t.{quote(schema.PARTITION_COLUMN)} IN ({days})"
+    elif stored_keys is not None:
+        on += " AND " + key_filter_sql(spec, stored_keys)
     return (f"MERGE INTO {table} t USING {source} s ON {on} "
             f"WHEN MATCHED AND {newer_condition(spec)} THEN UPDATE SET * "
             f"WHEN NOT MATCHED THEN INSERT *")
 
 
-def left_days_sql(table, source, spec):
-    """The stored days of the rows the batch replaces (for a key_bucket MERGE's change record)."""
-    on = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in dedup.dedup_key_columns(spec))
-    dt = quote(schema.PARTITION_COLUMN)
-    return f"SELECT DISTINCT t.{dt} FROM {table} t JOIN {source} s ON {on} WHERE {newer_condition(spec)}"
+def can_filter_keys(spec):
+    """Whether the first key column's type can be listed in a MERGE's key filter."""
+    return schema.get_column(spec, dedup.dedup_key_columns(spec)[0])["type"] in _KEY_LITERAL_TYPES
+
+
+def _string_literal(value):
+    # Spark SQL string literals treat the backslash as an escape character.
+    backslash = chr(92)
+    return "'" + str(value).replace(backslash, backslash * 2).replace("'", backslash + "'") + "'"
+
+
+def key_filter_sql(spec, values):
+    """``t.<first key> IN (<values as literals>)``, or ``FALSE`` when there are none."""
+    key = dedup.dedup_key_columns(spec)[0]
+    kind = schema.get_column(spec, key)["type"]
+    if kind not in _KEY_LITERAL_TYPES:
+        raise ValueError(f"key column {key} is {kind}: only {', '.join(_KEY_LITERAL_TYPES)} keys can be listed")
+    values = sorted({v for v in values if v is not None}, key=str)
+    if not values:
+        return "FALSE"
+    if kind == schema.BIGINT:
+        items = [str(int(v)) for v in values]
+    elif kind == schema.DATE:
+        items = [f"DATE '{partitions.dt_of(v)}'" for v in values]
+    else:
+        items = [_string_literal(v) for v in values]
+    return f"t.{quote(key)} IN ({', '.join(items)})"
+
+
+def stored_matches_sql(table, source, spec, broadcast=True):
+    """The stored rows the batch's keys match: their first-key value ``key`` and stored day ``dt``.
+
+    One read of two columns of the table, joined with the batch's keys
+    (broadcast when ``broadcast``: the table is read, never shuffled). The
+    keys become the MERGE's filter; the days are the days a key_bucket run's
+    change record names besides the batch's own: a replaced row leaves its
+    day (the days of stored rows the MERGE keeps are in it too, which only
+    makes curated recompute an unchanged day).
+    """
+    keys = dedup.dedup_key_columns(spec)
+    on = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in keys)
+    batch = f"(SELECT DISTINCT {', '.join(quote(k) for k in keys)} FROM {source})"
+    hint = "/*+ BROADCAST(s) */ " if broadcast else ""
+    return (f"SELECT {hint}t.{quote(keys[0])} AS key, t.{quote(schema.PARTITION_COLUMN)} AS dt "
+            f"FROM {table} t JOIN {batch} s ON {on}")
 
 
 def commit_counts(before_snapshot, after_snapshot, summary):

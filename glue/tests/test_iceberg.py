@@ -4,6 +4,7 @@ The MERGE itself runs on Spark with the Iceberg runtime in the local lake
 (e2e/); these tests pin what the job asks Iceberg to do.
 """
 
+import datetime as dt
 import itertools
 import unittest
 
@@ -163,6 +164,59 @@ class MergeTest(unittest.TestCase):
         self.assertIn("coalesce(s.`_is_deleted`, false) AND NOT coalesce(t.`_is_deleted`, false)", cond)
         sql = iceberg.merge_sql(T, "b", support.dataset("orders"), ["2024-05-01"])
         self.assertIn(f"WHEN MATCHED AND {cond} THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *", sql)
+
+    def test_key_bucket_merge_is_limited_to_the_stored_keys_it_matches(self):
+        spec = spec_with(partitioning="key_bucket")
+        sql = iceberg.merge_sql(T, "b", spec, ["2024-05-01"], stored_keys=["o-2", "o-1", "o-2"])
+        self.assertIn("ON t.`order_id` = s.`order_id` AND t.`order_id` IN ('o-1', 'o-2') WHEN MATCHED", sql)
+        # No stored row matches: nothing to look up, every batch row is new.
+        self.assertIn("ON t.`order_id` = s.`order_id` AND FALSE WHEN MATCHED",
+                      iceberg.merge_sql(T, "b", spec, ["2024-05-01"], stored_keys=[]))
+        # Not known (too many to list): the MERGE matches on the key alone.
+        self.assertIn("ON t.`order_id` = s.`order_id` WHEN MATCHED", iceberg.merge_sql(T, "b", spec, ["2024-05-01"]))
+
+    def test_key_literals_by_type(self):
+        spec = spec_with(partitioning="key_bucket")
+        for kind, values, want in (
+                ("bigint", [12, 3], "t.`order_id` IN (12, 3)"),
+                ("date", [dt.date(2024, 5, 2)], "t.`order_id` IN (DATE '2024-05-02')")):
+            typed = dict(spec, columns=[dict(c, type=kind) if c["name"] == "order_id" else c for c in spec["columns"]])
+            self.assertEqual(iceberg.key_filter_sql(typed, values), want)
+        doubled = dict(spec, columns=[dict(c, type="double") if c["name"] == "order_id" else c for c in spec["columns"]])
+        self.assertFalse(iceberg.can_filter_keys(doubled))
+        with self.assertRaises(ValueError):
+            iceberg.key_filter_sql(doubled, [1.5])
+
+    @unittest.skipUnless(sqlglot, "needs sqlglot (pip install -r requirements-ci.txt)")
+    def test_string_keys_survive_quoting(self):
+        # Spark SQL reads a backslash in a string literal as an escape.
+        odd = ["it's", "back\\slash", "both\\'", "plain"]
+        sql = iceberg.key_filter_sql(spec_with(partitioning="key_bucket"), odd)
+        parsed = sqlglot.parse_one(f"SELECT 1 WHERE {sql}", read="spark")
+        got = sorted(lit.this for lit in parsed.find(sqlglot.exp.In).expressions)
+        self.assertEqual(got, sorted(odd))
+
+    @unittest.skipUnless(duckdb, "needs duckdb and sqlglot (pip install -r requirements-ci.txt)")
+    def test_stored_matches_name_every_matched_key_and_its_day(self):
+        spec = spec_with(partitioning="key_bucket")
+        con = duckdb.connect()
+        cols = ("order_id VARCHAR, updated_at TIMESTAMP, _change_seq VARCHAR, _received_at TIMESTAMP, "
+                "_is_deleted BOOLEAN")
+        con.execute(f"CREATE TABLE t ({cols}, dt VARCHAR)")
+        con.execute(f"CREATE TABLE b ({cols})")
+        con.executemany("INSERT INTO t VALUES (?, ?, NULL, ?, false, ?)", [
+            ("o-1", dt.datetime(2024, 5, 1, 10), dt.datetime(2024, 5, 1, 10), "2024-05-01"),
+            ("o-2", dt.datetime(2024, 4, 2, 10), dt.datetime(2024, 4, 2, 10), "2024-04-02"),
+            ("o-9", dt.datetime(2024, 3, 3, 10), dt.datetime(2024, 3, 3, 10), "2024-03-03")])
+        con.executemany("INSERT INTO b VALUES (?, ?, NULL, ?, false)", [
+            ("o-1", dt.datetime(2024, 5, 3, 10), dt.datetime(2024, 5, 3, 10)),  # newer: leaves 2024-05-01
+            ("o-2", dt.datetime(2024, 4, 1, 10), dt.datetime(2024, 5, 3, 10)),  # older: the stored row stays
+            ("o-3", dt.datetime(2024, 5, 3, 10), dt.datetime(2024, 5, 3, 10))])  # new
+        self.assertIn("SELECT /*+ BROADCAST(s) */ t.`order_id`", iceberg.stored_matches_sql("t", "b", spec))
+        sql = sqlglot.transpile(iceberg.stored_matches_sql("t", "b", spec, broadcast=False), read="spark", write="duckdb")[0]
+        got = sorted(con.execute(sql).fetchall())
+        # o-1 leaves 2024-05-01; o-2 stays (its day is recomputed, unchanged).
+        self.assertEqual(got, [("o-1", "2024-05-01"), ("o-2", "2024-04-02")])
 
     def test_commit_counts(self):
         self.assertEqual(iceberg.commit_counts(1, 1, None), {"written": 0, "replaced": 0, "snapshot_id": 1})

@@ -10,6 +10,13 @@ writing it only makes curated recompute a day that did not change, which is
 harmless: recomputing is exact and idempotent. So no day that changed is
 ever missed and no row counts on two days.
 
+Why records and not the Iceberg snapshots since the last curated commit:
+on Iceberg 1.7.1 (Glue 5.0), ``create_changelog_view`` refuses a table with
+merge-on-read delete files ("Delete files are currently not supported in
+changelog scans"), an incremental read (``start-snapshot-id``) returns the
+appended files only and silently skips the MERGE's ``overwrite`` snapshots,
+and a key_bucket table's partitions are buckets, not the days rows left.
+
 Pure functions; the jobs do the S3 reads and writes (lakelib.hadoopfs).
 """
 

@@ -188,8 +188,10 @@ ctx["datasets"].append({
         {"name": "observed_at", "type": "timestamp", "required": True},
     ],
 })
+# key_bucket on a date key: the MERGE's stored-key filter names DATE literals.
 ctx["datasets"].append({
     "name": "probe_days", "event_time_field": "day", "key": ["day", "site"],
+    "partitioning": "key_bucket", "key_buckets": 4,
     "columns": [
         {"name": "day", "type": "date", "required": True},
         {"name": "site", "type": "string", "required": True, "allowed": ["north", "south"]},

@@ -178,7 +178,7 @@ func (a *Analytics) addQuickSight(cfg *config.Config, st *Storage) {
 	qs := bi.NewQuickSight(a.Stack, bi.QuickSightProps{
 		Prefix: cfg.Prefix(), Principal: cfg.QuickSight.PrincipalArn,
 		WorkGroup: a.WorkGroup, Results: st.AthenaResults,
-		Database: cfg.DataCatalogDatabaseName, Tables: a.curated,
+		Tables: a.curated,
 	})
 	a.QuickSightRole = qs.Role
 	output(a.Stack, "QuickSightDataSourceArn", qs.DataSource.AttrArn(), "QuickSight data source over the Athena workgroup")

@@ -48,9 +48,8 @@ type QuickSightProps struct {
 	// with the caller's credentials). Required.
 	WorkGroup *workgroup.WorkGroup
 	Results   awss3.IBucket
-	// Database is the catalog database of the tables. Required.
-	Database string
-	// Tables are the curated tables, one dataset each. Required.
+	// Tables are the curated tables, one dataset each, each read in its own
+	// catalog database. Required.
 	Tables []Table
 }
 
@@ -69,8 +68,8 @@ type QuickSight struct {
 // and two environments in one account would edit the same role. This role
 // is the environment's, built with grants, and deleted with the stack.
 func NewQuickSight(scope constructs.Construct, p QuickSightProps) *QuickSight {
-	if p.Prefix == "" || p.Principal == "" || p.WorkGroup == nil || p.Results == nil || p.Database == "" || len(p.Tables) == 0 {
-		panic("bi: QuickSight needs Prefix, Principal, WorkGroup, Results, Database and Tables")
+	if p.Prefix == "" || p.Principal == "" || p.WorkGroup == nil || p.Results == nil || len(p.Tables) == 0 {
+		panic("bi: QuickSight needs Prefix, Principal, WorkGroup, Results and Tables")
 	}
 	role := awsiam.NewRole(scope, jsii.String("QuickSightAthenaRole"), &awsiam.RoleProps{
 		// QuickSight does not document aws:SourceAccount on its role
@@ -125,7 +124,7 @@ func NewQuickSight(scope constructs.Construct, p QuickSightProps) *QuickSight {
 				"curated": {RelationalTable: &awsquicksight.CfnDataSet_RelationalTableProperty{
 					DataSourceArn: source.AttrArn(),
 					Catalog:       jsii.String("AwsDataCatalog"),
-					Schema:        jsii.String(p.Database),
+					Schema:        jsii.String(t.Table.DatabaseName()),
 					Name:          jsii.String(name),
 					InputColumns:  &inputs,
 				}},

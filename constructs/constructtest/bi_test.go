@@ -47,7 +47,7 @@ var biFixture = sync.OnceValue(func() (b biBuilt) {
 		ts = append(ts, bi.Table{Name: name, Columns: biTables[name], Table: icebergtable.New(stack, "Table-"+name, icebergtable.Props{
 			Database: "t_catalog", Name: name, Columns: cols, Bucket: curated, Prefix: name + "/", Key: key})})
 	}
-	bi.NewQuickSight(stack, bi.QuickSightProps{Prefix: "t-lake", Principal: principal, WorkGroup: wg, Results: results, Database: "t_catalog", Tables: ts})
+	bi.NewQuickSight(stack, bi.QuickSightProps{Prefix: "t-lake", Principal: principal, WorkGroup: wg, Results: results, Tables: ts})
 	bi.NewSpectrum(stack, bi.SpectrumProps{Prefix: "t-lake", Type: "serverless", Name: "lake", Database: "t_catalog", Tables: ts})
 	func() {
 		defer func() { b.misuse = fmt.Sprint(recover()) }()

@@ -144,10 +144,11 @@ def run(glue_context, spark, cfg, logger=None, now=None):
 
 def ensure_table(spark, cfg, logger):
     """(table name, its State) after bringing it to the declared spec, properties and columns (idempotent)."""
+    name = cfg.spec["name"]
     table = iceberg.table_name(cfg.database, cfg.table)
-    return table, tables.ensure(spark, table, iceberg.partition_fields(cfg.spec), iceberg.processed_table_columns(cfg.spec),
-                  cfg.spec["name"], cfg.target_file_mb,
-                  lambda sql: _log(logger, f"raw_to_processed {cfg.spec['name']}: {sql}"))
+    state = tables.ensure(spark, table, iceberg.partition_fields(cfg.spec), iceberg.processed_table_columns(cfg.spec),
+                          name, cfg.target_file_mb, lambda sql: _log(logger, f"raw_to_processed {name}: {sql}"))
+    return table, state
 
 
 def write_processed(spark, cfg, valid, key_columns, picker, counts, logger, now=None, run_id=None):

@@ -100,8 +100,11 @@ def join_problems(join, datasets, path="join"):
     if not isinstance(name, str) or not schema.IDENTIFIER.match(name):
         add("name", f"{name!r} is not a valid join name: use 1-64 lowercase letters, digits and "
                     "underscores, starting with a letter")
-    elif name in by_name or name in {n + DAILY_SUFFIX for n in by_name}:
-        add("name", f"{name!r} collides with a dataset or daily table name")
+    elif (name in by_name or name.endswith((DAILY_SUFFIX, "_raw", "_quarantine"))
+          or name.startswith("landing_")):
+        # The Go config's rule: a join is a table of the catalog database.
+        add("name", f"{name!r} collides with a dataset or a table name: names ending in _raw, _daily or "
+                    "_quarantine are the datasets' own tables, names starting with landing_ the landing crawler's")
     names = join.get("datasets")
     if not isinstance(names, list) or len(names) != 2 or len(set(map(str, names))) != 2:
         add("datasets", f"{names!r} must name exactly two different datasets")

@@ -117,6 +117,14 @@ class JoinProblemsTest(unittest.TestCase):
         self.assertTrue(self.problems(name="Customer Activity"))
         self.assertTrue(self.problems(name="orders_daily"))
 
+    def test_names_of_catalog_tables_are_refused(self):
+        # Like the Go config: the catalog database also holds <dataset>_raw
+        # and the landing crawler's landing_* tables.
+        for name in ("orders", "orders_daily", "clickstream_raw", "x_quarantine", "landing_orders"):
+            self.assertEqual(self.problems(name=name), [
+                f"j.name: {name!r} collides with a dataset or a table name: names ending in _raw, _daily or "
+                "_quarantine are the datasets' own tables, names starting with landing_ the landing crawler's"], name)
+
     def test_type_mismatch_on_join_column(self):
         datasets = support.datasets()
         datasets[1]["columns"][1]["type"] = "bigint"

@@ -428,12 +428,21 @@ func newEmrApplication(stack awscdk.Stack, cfg *config.Config, st *Storage) *str
 		Logs: st.Processed, Key: st.Key,
 		Read:  []awss3.IBucket{st.Raw},
 		Write: []awss3.IBucket{st.Processed, st.Curated},
-		Grant: func(role awsiam.IRole) { catalog.GrantRead(role, cfg.DataCatalogDatabaseName, "*") },
+		Grant: func(role awsiam.IRole) {
+			catalog.GrantRead(role, cfg.DataCatalogDatabaseName, "*")
+			// The processed and curated tables are Iceberg: a write reaches
+			// them only as a commit through the catalog (files written
+			// beside a table are orphans, which the optimizer deletes).
+			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("glue:UpdateTable"),
+				Resources: catalog.Arns(stack, cfg.DataCatalogDatabaseName, "*"),
+			}))
+		},
 	})
 	compliance.GrantWildcards(app.JobRole, "EMR jobs read every zone and write processed and curated data (heavy processing across datasets).", idRaw, idProcessed, idCurated)
 	compliance.Suppress(app.JobRole, compliance.Suppression{
 		ID:             "AwsSolutions-IAM5",
-		Reason:         "EMR jobs may read every table of the lake's catalog database (heavy processing across datasets); nothing outside it.",
+		Reason:         "EMR jobs may read every table of the lake's catalog database and commit to its Iceberg tables (heavy processing across datasets); nothing outside it.",
 		AppliesToRegex: []string{`/^Resource::arn:.*:table\/.*\/\*$/g`},
 	})
 	output(stack, "EmrApplicationId", app.ApplicationID(), "EMR Serverless application for heavy Spark processing")

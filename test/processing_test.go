@@ -281,6 +281,23 @@ func TestEmrOnlyWhenEnabled(t *testing.T) {
 			}},
 		})
 	})
+	// The lake's tables are Iceberg: an EMR job writes them by committing
+	// through the catalog (glue:UpdateTable), in the catalog database only.
+	var updates []string
+	for _, p := range resources(s.json("processing"), "AWS::IAM::Policy") {
+		if !strings.Contains(asJSON(props(p)["Roles"]), "EmrJobRole") {
+			continue
+		}
+		for _, st := range statements(props(p)["PolicyDocument"]) {
+			if containsStr(stringsOf(st["Action"]), "glue:UpdateTable") {
+				updates = append(updates, stringsOf(st["Resource"])...)
+			}
+		}
+	}
+	if all := strings.Join(updates, " "); !strings.Contains(all, ":table/"+s.Cfg.DataCatalogDatabaseName+"/*") ||
+		strings.Contains(all, ":table/"+s.Cfg.AthenaDatabaseName) {
+		t.Errorf("EMR job role may commit to %v, want the catalog database's tables only", updates)
+	}
 	for stack, msgs := range s.errors {
 		for _, m := range msgs {
 			t.Errorf("%s: %s", stack, m)

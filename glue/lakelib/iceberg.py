@@ -316,8 +316,7 @@ def recomputed_days_sql(start, changed=()):
     start = partitions.parse_dt(start).isoformat()
     dt = quote(schema.PARTITION_COLUMN)
     cond = f"{dt} >= '{start}'"
-    before = sorted({partitions.parse_dt(d).isoformat() for d in changed} - {start})
-    before = [d for d in before if d < start]
+    before = sorted({d for d in (partitions.parse_dt(x).isoformat() for x in changed) if d < start})
     if before:
         cond += f" OR {dt} IN (" + ", ".join(f"'{d}'" for d in before) + ")"
     return f"({cond})"
